@@ -1,0 +1,212 @@
+"""The WSGI application: request ids, authentication, role checks, JSON in and out, one error
+format, and service errors mapped to HTTP statuses. No stack trace ever reaches a caller."""
+import json
+import logging
+import re
+import time
+import uuid
+
+from eventlet.greenpool import GreenPool
+from werkzeug.exceptions import MethodNotAllowed, NotFound as RouteNotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from services import SERVICE_CLASSES
+from services.plumbing import logs
+from services.plumbing.errors import ServiceError
+
+from . import keys
+from .errors import HttpError, error_body
+from .routes import ROUTES
+from .rpc import ServiceTimeout, ServiceUnavailable
+
+log = logging.getLogger("gateway")
+
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,100}$")
+
+
+def _reject_constant(name):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+class RequestContext:
+    """What a route handler works with: the caller, the body, the query, and `call`."""
+
+    def __init__(self, gateway, request: Request, caller, request_id: str):
+        self.gateway = gateway
+        self.request = request
+        self.caller = caller
+        self.request_id = request_id
+
+    def call(self, service: str, method: str, *args):
+        return self.gateway.client.call(service, method, self.caller.to_wire(), *args,
+                                        request_id=self.request_id)
+
+    def json_body(self, optional: bool = False):
+        raw = self.gateway.read_body(self.request)
+        if not raw.strip():
+            if optional:
+                return {}
+            raise HttpError(400, "malformed_json", "a JSON object body is required")
+        try:
+            body = json.loads(raw, parse_constant=_reject_constant)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise HttpError(400, "malformed_json", f"the body is not valid JSON: {exc}")
+        if not isinstance(body, dict):
+            raise HttpError(400, "malformed_json", "the body must be a JSON object",
+                            {"_schema": ["expected a JSON object"]})
+        return body
+
+    def query(self) -> dict:
+        return self.request.args.to_dict(flat=True)
+
+    def idempotency_key(self):
+        key = self.request.headers.get("Idempotency-Key")
+        if key is None:
+            return None
+        if not IDEMPOTENCY_KEY.match(key):
+            raise HttpError(400, "validation_failed", "invalid Idempotency-Key header",
+                            {"Idempotency-Key": ["1 to 100 printable ASCII characters"]})
+        return key
+
+
+class Gateway:
+    def __init__(self, client, key_sessions, metrics, max_body_bytes: int = 1024 * 1024,
+                 openapi_document=None):
+        self.client = client
+        self.key_sessions = key_sessions
+        self.metrics = metrics
+        self.max_body_bytes = max_body_bytes
+        self.routes = {route.name: route for route in ROUTES}
+        self.url_map = Map([Rule(r.path, endpoint=r.name, methods=[r.method]) for r in ROUTES]
+                           + [Rule("/api/v1/health", endpoint="health", methods=["GET"]),
+                              Rule("/api/v1/openapi.json", endpoint="openapi", methods=["GET"])],
+                           strict_slashes=False)
+        self._openapi_document = openapi_document
+
+    # -- WSGI -------------------------------------------------------------------------------------
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        started = time.perf_counter()
+        request_id = request.headers.get("X-Request-Id", "")
+        if not REQUEST_ID.match(request_id):
+            request_id = uuid.uuid4().hex
+        logs.set_context(request_id=request_id, event_id=None, entrypoint=None)
+        route_label = "unmatched"
+        caller = None
+        self.metrics.in_flight.inc()
+        try:
+            adapter = self.url_map.bind_to_environ(environ)
+            try:
+                endpoint, path_args = adapter.match()
+            except RouteNotFound:
+                raise HttpError(404, "not_found", "no such route")
+            except MethodNotAllowed as exc:
+                raise HttpError(405, "method_not_allowed", "method not allowed on this route",
+                                headers={"Allow": ", ".join(exc.valid_methods or [])})
+            if endpoint == "health":
+                route_label = "/api/v1/health"
+                status, body = self.health()
+            elif endpoint == "openapi":
+                route_label = "/api/v1/openapi.json"
+                status, body = 200, self.openapi_document()
+            else:
+                route = self.routes[endpoint]
+                route_label = route.path
+                caller = self.authenticate(request)
+                if caller.role not in route.roles:
+                    raise HttpError(403, "forbidden",
+                                    f"a {caller.role} key may not call {route.method} {route.path}")
+                ctx = RequestContext(self, request, caller, request_id)
+                status, body = route.handler(ctx, **path_args)
+            response = self.json_response(status, body)
+        except HttpError as exc:
+            response = self.json_response(exc.status, error_body(exc.code, exc.message, exc.fields),
+                                          exc.headers)
+        except ServiceError as exc:
+            response = self.json_response(exc.http_status, {"error": exc.as_dict()})
+        except ServiceUnavailable as exc:
+            response = self.json_response(503, error_body("service_unavailable", str(exc)),
+                                          {"Retry-After": "5"})
+        except ServiceTimeout as exc:
+            response = self.json_response(504, error_body("service_timeout", str(exc)))
+        except Exception:
+            log.exception("unhandled error")
+            response = self.json_response(500, error_body(
+                "internal_error", f"internal error; quote request id {request_id}"))
+        finally:
+            self.metrics.in_flight.dec()
+        response.headers["X-Request-Id"] = request_id
+        seconds = time.perf_counter() - started
+        self.metrics.http_request(route_label, request.method, response.status_code, seconds)
+        logs.log_fields(log, logging.INFO, "http request", method=request.method,
+                        route=route_label, status=response.status_code,
+                        duration_ms=round(seconds * 1000, 1),
+                        key_id=caller.key_id if caller else None)
+        logs.set_context(request_id=None)
+        return response(environ, start_response)
+
+    # -- pieces -------------------------------------------------------------------------------------
+    def authenticate(self, request: Request):
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise HttpError(401, "unauthenticated", "send Authorization: Bearer <api key>",
+                            headers={"WWW-Authenticate": "Bearer"})
+        with self.key_sessions() as session:
+            caller = keys.authenticate(session, token.strip())
+        if caller is None:
+            raise HttpError(401, "unauthenticated", "unknown or revoked API key",
+                            headers={"WWW-Authenticate": "Bearer"})
+        return caller
+
+    def read_body(self, request: Request) -> bytes:
+        cached = getattr(request, "_liudong_body", None)
+        if cached is not None:
+            return cached
+        length = request.content_length
+        if length is not None and length > self.max_body_bytes:
+            raise HttpError(413, "body_too_large", f"the body exceeds {self.max_body_bytes} bytes")
+        raw = request.stream.read(self.max_body_bytes + 1)
+        if len(raw) > self.max_body_bytes:
+            raise HttpError(413, "body_too_large", f"the body exceeds {self.max_body_bytes} bytes")
+        request._liudong_body = raw
+        return raw
+
+    @staticmethod
+    def json_response(status: int, body, headers: dict | None = None) -> Response:
+        response = Response(json.dumps(body, ensure_ascii=False), status=status,
+                            content_type="application/json; charset=utf-8")
+        for name, value in (headers or {}).items():
+            response.headers[name] = value
+        return response
+
+    def health(self):
+        """Broker and every service; 200 only when all answer."""
+        broker_ok = self.client.broker_ok()
+        services = {}
+
+        def probe(service):
+            try:
+                self.client.call(service, "health", timeout=2.0)
+                return service, "ok"
+            except ServiceTimeout:
+                return service, "timeout"
+            except Exception:
+                return service, "unavailable"
+
+        if broker_ok:
+            services = dict(GreenPool(len(SERVICE_CLASSES)).imap(probe, SERVICE_CLASSES))
+        else:
+            services = {service: "unavailable" for service in SERVICE_CLASSES}
+        healthy = broker_ok and all(state == "ok" for state in services.values())
+        body = {"status": "ok" if healthy else "degraded",
+                "broker": "ok" if broker_ok else "unavailable", "services": services}
+        return (200 if healthy else 503), body
+
+    def openapi_document(self):
+        if self._openapi_document is None:
+            from .openapi import build_document
+            self._openapi_document = build_document()
+        return self._openapi_document

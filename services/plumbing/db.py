@@ -1,0 +1,135 @@
+"""Database engines and the unit of work that keeps a change and its events in one transaction."""
+import logging
+import threading
+from contextlib import contextmanager
+
+from sqlalchemy import create_engine, event, insert
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from .envelope import utcnow
+from .tables import PlumbingTables
+
+log = logging.getLogger(__name__)
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for a service database: PostgreSQL (psycopg2, which eventlet greens) or SQLite."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):
+            # WAL lets the relay read while a worker writes; foreign keys are off by default in SQLite.
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        # pysqlite's own transaction handling defers BEGIN; take it over so that SELECT ... then
+        # UPDATE in one transaction is really one transaction (SQLAlchemy's documented recipe).
+        @event.listens_for(engine, "connect")
+        def _no_pysqlite_begin(dbapi_connection, _record):
+            dbapi_connection.isolation_level = None
+
+        # SQLite waits for its lock inside C code, which blocks every greenlet of the process:
+        # the greenlet holding the lock could never finish. So transactions in one process take
+        # a green lock first and SQLite's own wait only ever applies between processes.
+        lock = threading.RLock()
+
+        @event.listens_for(engine, "begin")
+        def _begin_immediate(conn):
+            lock.acquire()
+            conn.info["liudong_lock"] = conn.info.get("liudong_lock", 0) + 1
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                _release(conn)
+                raise
+
+        def _release(conn, *_args):
+            if conn.info.get("liudong_lock"):
+                conn.info["liudong_lock"] -= 1
+                lock.release()
+
+        # Released just before the COMMIT/ROLLBACK runs; nothing can yield in between.
+        event.listen(engine, "commit", _release)
+        event.listen(engine, "rollback", _release)
+
+        return engine
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def is_postgresql(engine_or_session) -> bool:
+    bind = engine_or_session.get_bind() if isinstance(engine_or_session, Session) else engine_or_session
+    return bind.dialect.name == "postgresql"
+
+
+class Transaction:
+    """One database transaction of a worker: the session for domain changes and `emit` to add
+    events to the outbox in the same transaction. Plain Python so domain modules can take it."""
+
+    def __init__(self, session: Session, tables: PlumbingTables, request_id: str | None):
+        self.session = session
+        self._tables = tables
+        self._request_id = request_id
+        self.emitted: list[dict] = []
+
+    def emit(self, envelope: dict) -> None:
+        self.session.execute(insert(self._tables.outbox).values(
+            event_id=envelope["event_id"],
+            event_type=envelope["event_type"],
+            version=envelope["version"],
+            producer=envelope["producer"],
+            occurred_at=utcnow(),
+            envelope=envelope,
+            request_id=self._request_id,
+            attempts=0,
+        ))
+        self.emitted.append(envelope)
+
+
+class UnitOfWork:
+    """What a worker gets as `self.db`: a session factory bound to the service database."""
+
+    def __init__(self, session_factory: sessionmaker, tables: PlumbingTables,
+                 request_id: str | None, on_events_committed=None):
+        self._session_factory = session_factory
+        self._tables = tables
+        self._request_id = request_id
+        self._on_events_committed = on_events_committed
+        self._sessions: list[Session] = []
+
+    @contextmanager
+    def transaction(self):
+        """Commit on success, roll back on any exception: nothing half-written remains."""
+        session = self._session_factory()
+        self._sessions.append(session)
+        tx = Transaction(session, self._tables, self._request_id)
+        try:
+            yield tx
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+        if tx.emitted and self._on_events_committed:
+            self._on_events_committed()
+
+    @contextmanager
+    def read(self):
+        """A read-only session (rolled back at the end)."""
+        session = self._session_factory()
+        self._sessions.append(session)
+        try:
+            yield session
+        finally:
+            session.rollback()
+            session.close()
+
+    def close(self):
+        for session in self._sessions:
+            session.close()
+        self._sessions.clear()

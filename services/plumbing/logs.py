@@ -1,0 +1,64 @@
+"""Structured logs: one JSON object per line, carrying the request id and event id of the
+worker that wrote it. The gateway makes the request id; RPC context and event headers carry it."""
+import json
+import logging
+import sys
+import threading
+import time
+
+# Greenlet-local once eventlet has monkey-patched threading (every process here does).
+_current = threading.local()
+
+
+def set_context(**values):
+    for key, value in values.items():
+        setattr(_current, key, value)
+
+
+def clear_context():
+    _current.__dict__.clear()
+
+
+def current(key: str):
+    return getattr(_current, key, None)
+
+
+CONTEXT_KEYS = ("request_id", "event_id", "entrypoint", "service")
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        line = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+                  + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for key in CONTEXT_KEYS:
+            value = current(key)
+            if value is not None:
+                line[key] = value
+        for key, value in getattr(record, "fields", {}).items():
+            line[key] = value
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False, default=str)
+
+
+def configure(process: str, level: str = "INFO") -> None:
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # nameko logs every worker's set-up at DEBUG and expected errors with tracebacks at WARNING;
+    # our own entrypoint log line says the same thing once.
+    logging.getLogger("nameko").setLevel(logging.ERROR)
+    logging.getLogger("amqp").setLevel(logging.WARNING)
+    logging.getLogger("kombu").setLevel(logging.WARNING)
+    set_context(service=process)
+
+
+def log_fields(logger: logging.Logger, level: int, message: str, **fields):
+    logger.log(level, message, extra={"fields": fields})

@@ -1,0 +1,128 @@
+"""`@subscribe(producer, event_type)`: the event entrypoint with bounded retry and parking.
+
+Unlike nameko's `event_handler`, a failing handler never loses its event and never hot-loops:
+
+* success: the delivery is acked;
+* failure, attempts left: a copy goes to `<consumer>.retry` with a per-message TTL of
+  base * 2**attempt seconds (header `x-attempt` counts), then the original is acked; when the TTL
+  runs out RabbitMQ dead-letters the copy back onto the main queue;
+* failure, no attempts left (or not an envelope at all): the delivery is rejected without
+  requeue, and the queue's dead-letter exchange parks it in `<consumer>.parked`.
+
+The handler method receives a `ReceivedEvent`. Handlers must be idempotent
+(`record_first_delivery`), since a retried or replayed delivery may have had an effect.
+"""
+import logging
+import threading
+
+from nameko.events import SERVICE_POOL, EventHandler
+from nameko.exceptions import ContainerBeingKilled
+from nameko.messaging import Consumer
+from kombu import Connection
+
+from .envelope import MalformedEnvelope, ReceivedEvent
+from .metrics import gauge, metrics_of
+from .outbox import EventPublisher
+from .topology import Subscription, consumer_queue
+
+log = logging.getLogger(__name__)
+
+ATTEMPT_HEADER = "x-attempt"
+
+
+class Subscriber(EventHandler):
+    def __init__(self, producer: str, event_type: str, **kwargs):
+        super().__init__(producer, event_type, handler_type=SERVICE_POOL,
+                         reliable_delivery=True, requeue_on_error=False, **kwargs)
+
+    def subscription_for(self, service_name: str, method_name: str) -> Subscription:
+        return Subscription(service_name, method_name, self.source_service, self.event_type)
+
+    def setup(self):
+        self.subscription = self.subscription_for(self.container.service_name, self.method_name)
+        self.queue = consumer_queue(self.subscription)
+        config = self.container.config
+        self.max_retries = int(config.get("EVENT_MAX_RETRIES", 5))
+        self.retry_base = float(config.get("EVENT_RETRY_BASE_SECONDS", 1.0))
+        self._publisher = EventPublisher(config["AMQP_URI"])
+        self._publish_lock = threading.Lock()
+        Consumer.setup(self)  # nameko's EventHandler.setup would build its own queue
+
+    def stop(self):
+        super().stop()
+        self._publisher.close()
+
+    def handle_message(self, body, message):
+        try:
+            event = ReceivedEvent.from_envelope(body, self.subscription.consumer)
+        except MalformedEnvelope as exc:
+            log.error("parking a message that is not an event envelope on %s: %s",
+                      self.subscription.queue_name, exc)
+            self._park(message)
+            return
+        context_data = self.unpack_message_headers(message)
+        try:
+            self.container.spawn_worker(
+                self, (event,), {}, context_data=context_data,
+                handle_result=lambda worker_ctx, result, exc_info:
+                    self._handle_result(message, result, exc_info))
+        except ContainerBeingKilled:
+            self.queue_consumer.requeue_message(message)
+
+    def _handle_result(self, message, result, exc_info):
+        if exc_info is None:
+            self.queue_consumer.ack_message(message)
+            return result, exc_info
+        attempt = int((message.headers or {}).get(ATTEMPT_HEADER, 0))
+        if attempt < self.max_retries:
+            self._retry_later(message, attempt, exc_info[1])
+        else:
+            log.error("parking event after %d attempts on %s: %s", attempt + 1,
+                      self.subscription.queue_name, exc_info[1])
+            self._park(message)
+        return result, exc_info
+
+    def _retry_later(self, message, attempt: int, error: BaseException):
+        delay = self.retry_base * (2 ** attempt)
+        headers = dict(message.headers or {})
+        headers[ATTEMPT_HEADER] = attempt + 1
+        headers["x-last-error"] = f"{type(error).__name__}: {error}"[:500]
+        try:
+            with self._publish_lock:
+                self._publisher.publish_raw(
+                    message.body, self.subscription.retry_queue_name, headers,
+                    message.content_type, message.content_encoding, expiration=delay)
+        except Exception:
+            # Could not hand it to the retry queue: leave it unacked so the broker redelivers it
+            # when this connection goes; requeue now if the connection is still alive.
+            log.exception("could not schedule a retry; requeueing")
+            self._publisher.close()
+            self.queue_consumer.requeue_message(message)
+            return
+        log.warning("event handler failed (attempt %d of %d), retrying in %.1fs: %s",
+                    attempt + 1, self.max_retries + 1, delay, error)
+        metrics = metrics_of(self.container)
+        if metrics:
+            metrics.events_retried.labels(self.container.service_name,
+                                          self.subscription.consumer).inc()
+        self.queue_consumer.ack_message(message)
+
+    def _park(self, message):
+        if message.channel.connection:
+            message.reject(requeue=False)
+        metrics = metrics_of(self.container)
+        if metrics:
+            metrics.events_parked.labels(self.container.service_name,
+                                         self.subscription.consumer).inc()
+
+    def collect_metrics(self):
+        """Depth of the parked queue, read with a passive declare at scrape time."""
+        with Connection(self.container.config["AMQP_URI"], connect_timeout=2) as conn:
+            _name, messages, _consumers = conn.default_channel.queue_declare(
+                self.subscription.parked_queue_name, passive=True)
+        yield gauge("liudong_events_parked_messages", "Deliveries waiting in a dead-letter queue.",
+                    {"service": self.container.service_name,
+                     "consumer": self.subscription.consumer}, messages)
+
+
+subscribe = Subscriber.decorator

@@ -1,0 +1,106 @@
+"""The tenancy projection that services other than members keep from members' events.
+
+Tenancy is the platform's access rule, the same in every service: a caller sees the subtree of
+its org unit; a member is visible from the subtree of its home org and of its host org. Services
+learn the org trees and members only from `org_unit_registered` / `member_registered` events
+and keep these two tables in their own database.
+"""
+from dataclasses import dataclass
+
+from sqlalchemy import Column, MetaData, String, Table, insert, or_, select
+from sqlalchemy.orm import Session
+
+from .caller import Caller
+
+NOTHING = "/nothing/"
+
+
+@dataclass(frozen=True)
+class TenancyTables:
+    org_units: Table
+    members: Table
+
+
+def tenancy_tables(metadata: MetaData) -> TenancyTables:
+    org_units = Table(
+        "org_units_projection", metadata,
+        Column("org_id", String(36), primary_key=True),
+        Column("parent_id", String(36)),
+        Column("kind", String(40), nullable=False),
+        Column("name", String(200), nullable=False),
+        Column("path", String(1000), nullable=False, index=True),
+    )
+    members = Table(
+        "members_projection", metadata,
+        Column("member_id", String(36), primary_key=True),
+        Column("name", String(100), nullable=False),
+        Column("home_org_id", String(36), nullable=False, index=True),
+        Column("host_org_id", String(36), index=True),
+    )
+    return TenancyTables(org_units=org_units, members=members)
+
+
+class Tenancy:
+    def __init__(self, tables: TenancyTables):
+        self.tables = tables
+
+    # -- keeping the projection -------------------------------------------------------------
+    def apply_org_unit_registered(self, session: Session, data: dict) -> None:
+        table = self.tables.org_units
+        if session.execute(select(table.c.org_id).where(table.c.org_id == data["org_id"])).first():
+            return
+        session.execute(insert(table).values(
+            org_id=data["org_id"], parent_id=data["parent_id"], kind=data["kind"],
+            name=data["name"], path=data["path"]))
+
+    def apply_member_registered(self, session: Session, data: dict) -> None:
+        table = self.tables.members
+        if session.execute(select(table.c.member_id)
+                           .where(table.c.member_id == data["member_id"])).first():
+            return
+        session.execute(insert(table).values(
+            member_id=data["member_id"], name=data["name"], home_org_id=data["home_org_id"],
+            host_org_id=data["host_org_id"]))
+
+    # -- asking it ----------------------------------------------------------------------------
+    def caller_prefix(self, session: Session, caller: Caller) -> str | None:
+        """The caller's subtree prefix; None when platform-wide; never matching when unknown."""
+        if caller.platform_wide:
+            return None
+        table = self.tables.org_units
+        path = session.scalar(select(table.c.path).where(table.c.org_id == caller.org_id))
+        return path or NOTHING
+
+    def org_path(self, session: Session, org_id: str | None) -> str | None:
+        if not org_id:
+            return None
+        table = self.tables.org_units
+        return session.scalar(select(table.c.path).where(table.c.org_id == org_id))
+
+    def org_in_scope(self, session: Session, caller: Caller, org_id: str | None) -> bool:
+        path = self.org_path(session, org_id)
+        prefix = self.caller_prefix(session, caller)
+        return path is not None and (prefix is None or path.startswith(prefix))
+
+    def visible_orgs(self, prefix: str):
+        table = self.tables.org_units
+        return select(table.c.org_id).where(table.c.path.startswith(prefix, autoescape=True))
+
+    def org_column_in_scope(self, session: Session, caller: Caller, column):
+        """A WHERE clause: `column` (an org id) lies in the caller's subtree; None if unlimited."""
+        prefix = self.caller_prefix(session, caller)
+        return None if prefix is None else column.in_(self.visible_orgs(prefix))
+
+    def member(self, session: Session, member_id: str):
+        table = self.tables.members
+        return session.execute(select(table).where(table.c.member_id == member_id)).first()
+
+    def member_visible(self, session: Session, caller: Caller, member_id: str) -> bool:
+        """Dual management: visible from the home org's subtree and from the host org's."""
+        table = self.tables.members
+        query = select(table.c.member_id).where(table.c.member_id == member_id)
+        prefix = self.caller_prefix(session, caller)
+        if prefix is not None:
+            orgs = self.visible_orgs(prefix)
+            query = query.where(or_(table.c.home_org_id.in_(orgs), table.c.host_org_id.in_(orgs)))
+        return session.execute(query).first() is not None

@@ -1,0 +1,4 @@
+from services.services_desk.models import Base
+from services.plumbing.migration_env import run_migrations
+
+run_migrations(Base.metadata)

@@ -1,0 +1,86 @@
+"""Entrypoints of the services desk. Thin: unpack, call the domain modules, dump the reply."""
+from sqlalchemy import text
+
+from services.members import events as member_events
+from services.plumbing.idempotency import record_first_delivery
+from services.plumbing.metrics import Metrics
+from services.plumbing.providers import Database, LogContext
+from services.plumbing.rpc import Caller, rpc
+from services.plumbing.subscriber import subscribe
+from services.plumbing.validation import load
+
+from . import requests
+from .models import PLUMBING, TENANCY, Base
+from .schemas import (RequestCompleteSchema, RequestDetailSchema, RequestListQuerySchema,
+                      RequestPageSchema, RequestSchema, RequestSubmitSchema)
+
+
+class ServicesDeskService:
+    name = "services_desk"
+
+    db = Database(Base.metadata, PLUMBING)
+    metrics = Metrics()
+    log_context = LogContext()
+
+    @rpc
+    def health(self):
+        with self.db.read() as session:
+            session.execute(text("SELECT 1"))
+        return {"status": "ok"}
+
+    # -- requests -------------------------------------------------------------------------------
+    @rpc
+    def submit_request(self, caller, body):
+        caller = Caller.from_wire(caller)
+        data = load(RequestSubmitSchema, body)
+        with self.db.transaction() as tx:
+            request = requests.submit_request(tx, caller, data)
+            return RequestSchema().dump(requests.request_view(request))
+
+    @rpc
+    def claim_request(self, caller, request_id):
+        caller = Caller.from_wire(caller)
+        with self.db.transaction() as tx:
+            request = requests.claim_request(tx, caller, request_id)
+            return RequestSchema().dump(requests.request_view(request))
+
+    @rpc
+    def complete_request(self, caller, request_id, body):
+        caller = Caller.from_wire(caller)
+        data = load(RequestCompleteSchema, body)
+        with self.db.transaction() as tx:
+            request = requests.complete_request(tx, caller, request_id, data)
+            return RequestSchema().dump(requests.request_view(request))
+
+    @rpc
+    def get_request(self, caller, request_id):
+        caller = Caller.from_wire(caller)
+        with self.db.read() as session:
+            request = requests.get_request(session, caller, request_id)
+            return RequestDetailSchema().dump(requests.request_detail_view(session, request))
+
+    @rpc
+    def list_requests(self, caller, params):
+        caller = Caller.from_wire(caller)
+        query_params = load(RequestListQuerySchema, params)
+        with self.db.read() as session:
+            rows, next_cursor = requests.list_requests(session, caller, query_params)
+            return RequestPageSchema().dump({
+                "items": [requests.request_view(r) for r in rows], "next_cursor": next_cursor})
+
+    # -- tenancy projection (method names are permanent: they name the queues) ------------------
+    @subscribe("members", "org_unit_registered")
+    def on_org_unit_registered(self, event):
+        data = member_events.ORG_UNIT_REGISTERED.load(event)
+        with self.db.transaction() as tx:
+            if not record_first_delivery(tx, event):
+                return
+            TENANCY.apply_org_unit_registered(tx.session, data)
+
+    @subscribe("members", "member_registered")
+    def on_member_registered(self, event):
+        data = member_events.MEMBER_REGISTERED.load(event)
+        with self.db.transaction() as tx:
+            if not record_first_delivery(tx, event):
+                return
+            TENANCY.apply_member_registered(tx.session, data)
