@@ -4,6 +4,6 @@
 # local runner all read this list, so adding a service here is enough to have it declared and run.
 SERVICE_CLASSES = {
     "members": "services.members.service:MembersService",
-    # "services_desk": "services.services_desk.service:ServicesDeskService",
+    "services_desk": "services.services_desk.service:ServicesDeskService",
     # "donations": "services.donations.service:DonationsService",
 }

@@ -7,9 +7,12 @@ Consumed:
     members.org_unit_registered v1 -> on_org_unit_registered (tenancy projection)
     members.member_registered   v1 -> on_member_registered   (tenancy projection)
 """
+from decimal import Decimal
+
 from marshmallow import Schema, fields
 
 from services.plumbing.contract import EventContract
+from services.plumbing.money import Money
 
 PRODUCER = "donations"
 
@@ -25,7 +28,7 @@ class DonationReceivedV1(Schema):
     donation_id = fields.String(required=True)
     campaign_id = fields.String(required=True)
     member_id = fields.String(required=True, allow_none=True)
-    amount = fields.Decimal(required=True, as_string=True, places=2)
+    amount = Money(required=True, minimum_exclusive=Decimal("0"))
     received_at = fields.DateTime(required=True)
 
 

@@ -15,10 +15,10 @@ from kombu import Connection
 from . import config
 from .outbox import EventPublisher
 from .subscriber import ATTEMPT_HEADER
-from .topology import all_subscriptions, load_service_class
+from .topology import Subscription, all_subscriptions, load_service_class
 
 
-def _subscriptions(consumer: str | None):
+def platform_subscriptions(consumer: str | None = None) -> list[Subscription]:
     from services import SERVICE_CLASSES
     subs = all_subscriptions([load_service_class(p) for p in SERVICE_CLASSES.values()])
     if consumer:
@@ -39,11 +39,11 @@ def _describe(message) -> dict:
             "last_error": headers.get("x-last-error")}
 
 
-def list_parked(amqp_uri: str, consumer: str | None = None, limit: int = 1000) -> list[dict]:
+def list_parked(amqp_uri: str, subs: list[Subscription], limit: int = 1000) -> list[dict]:
     """Reads without consuming: the channel is closed without acks, so every message stays."""
     parked = []
     with Connection(amqp_uri) as conn:
-        for sub in _subscriptions(consumer):
+        for sub in subs:
             channel = conn.channel()
             try:
                 for _ in range(limit):
@@ -56,9 +56,8 @@ def list_parked(amqp_uri: str, consumer: str | None = None, limit: int = 1000) -
     return parked
 
 
-def replay(amqp_uri: str, consumer: str, event_id: str | None = None) -> int:
+def replay(amqp_uri: str, sub: Subscription, event_id: str | None = None) -> int:
     """Moves parked deliveries (all, or one event) back to the consumer's queue."""
-    sub = _subscriptions(consumer)[0]
     publisher = EventPublisher(amqp_uri)
     moved = 0
     try:
@@ -99,10 +98,11 @@ def main(argv=None):
     again.add_argument("--event-id")
     args = parser.parse_args(argv)
     if args.command == "list":
-        for row in list_parked(args.amqp_uri, args.consumer):
+        for row in list_parked(args.amqp_uri, platform_subscriptions(args.consumer)):
             print(json.dumps(row, ensure_ascii=False))
     else:
-        print(f"replayed {replay(args.amqp_uri, args.consumer, args.event_id)}")
+        sub = platform_subscriptions(args.consumer)[0]
+        print(f"replayed {replay(args.amqp_uri, sub, args.event_id)}")
     return 0
 
 

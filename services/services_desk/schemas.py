@@ -4,7 +4,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from services.members.phones import PHONE_PATTERN
 
-from .requests import CATEGORIES, STATUSES
+from .proxy_requests import CATEGORIES, STATUSES
 
 UUID_LENGTH = validate.Length(min=1, max=36)
 TEXT_LENGTH = validate.Length(min=1, max=2000)
@@ -24,10 +24,12 @@ class RequestSubmitSchema(Schema):
     requester_name = fields.String(
         load_default=None, allow_none=True,
         validate=[validate.Length(min=1, max=100), _not_blank],
-        metadata={"description": "Someone not registered as a member; or give requester_member_id."})
+        metadata={"description": "Someone who is not a registered member; "
+                                 "or give requester_member_id."})
     requester_phone = fields.String(
         load_default=None, allow_none=True, validate=validate.Regexp(
-            PHONE_PATTERN, error="must be a mainland mobile (11 digits) or a landline with area code"),
+            PHONE_PATTERN,
+            error="must be a mainland mobile (11 digits) or a landline with area code"),
         metadata={"description": "Only with requester_name. Returned masked."})
     category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
     description = fields.String(required=True, validate=[TEXT_LENGTH, _not_blank])
@@ -72,7 +74,8 @@ class RequestSchema(Schema):
     description = fields.String()
     requester_member_id = fields.String(allow_none=True)
     requester_name = fields.String()
-    requester_phone = fields.String(allow_none=True, metadata={"description": "Masked: 138****5678"})
+    requester_phone = fields.String(allow_none=True,
+                                    metadata={"description": "Masked: 138****5678"})
     status = fields.String(metadata={"description": "submitted → in_progress → completed"})
     submitted_by = fields.String(metadata={"description": "API key that took the request in."})
     first_owner = fields.String(allow_none=True, metadata={

@@ -9,7 +9,7 @@ from services.plumbing.rpc import Caller, rpc
 from services.plumbing.subscriber import subscribe
 from services.plumbing.validation import load
 
-from . import requests
+from . import proxy_requests
 from .models import PLUMBING, TENANCY, Base
 from .schemas import (RequestCompleteSchema, RequestDetailSchema, RequestListQuerySchema,
                       RequestPageSchema, RequestSchema, RequestSubmitSchema)
@@ -34,39 +34,39 @@ class ServicesDeskService:
         caller = Caller.from_wire(caller)
         data = load(RequestSubmitSchema, body)
         with self.db.transaction() as tx:
-            request = requests.submit_request(tx, caller, data)
-            return RequestSchema().dump(requests.request_view(request))
+            request = proxy_requests.submit_request(tx, caller, data)
+            return RequestSchema().dump(proxy_requests.request_view(request))
 
     @rpc
     def claim_request(self, caller, request_id):
         caller = Caller.from_wire(caller)
         with self.db.transaction() as tx:
-            request = requests.claim_request(tx, caller, request_id)
-            return RequestSchema().dump(requests.request_view(request))
+            request = proxy_requests.claim_request(tx, caller, request_id)
+            return RequestSchema().dump(proxy_requests.request_view(request))
 
     @rpc
     def complete_request(self, caller, request_id, body):
         caller = Caller.from_wire(caller)
         data = load(RequestCompleteSchema, body)
         with self.db.transaction() as tx:
-            request = requests.complete_request(tx, caller, request_id, data)
-            return RequestSchema().dump(requests.request_view(request))
+            request = proxy_requests.complete_request(tx, caller, request_id, data)
+            return RequestSchema().dump(proxy_requests.request_view(request))
 
     @rpc
     def get_request(self, caller, request_id):
         caller = Caller.from_wire(caller)
         with self.db.read() as session:
-            request = requests.get_request(session, caller, request_id)
-            return RequestDetailSchema().dump(requests.request_detail_view(session, request))
+            request = proxy_requests.get_request(session, caller, request_id)
+            return RequestDetailSchema().dump(proxy_requests.request_detail_view(session, request))
 
     @rpc
     def list_requests(self, caller, params):
         caller = Caller.from_wire(caller)
         query_params = load(RequestListQuerySchema, params)
         with self.db.read() as session:
-            rows, next_cursor = requests.list_requests(session, caller, query_params)
+            rows, next_cursor = proxy_requests.list_requests(session, caller, query_params)
             return RequestPageSchema().dump({
-                "items": [requests.request_view(r) for r in rows], "next_cursor": next_cursor})
+                "items": [proxy_requests.request_view(r) for r in rows], "next_cursor": next_cursor})
 
     # -- tenancy projection (method names are permanent: they name the queues) ------------------
     @subscribe("members", "org_unit_registered")

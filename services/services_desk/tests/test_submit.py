@@ -6,7 +6,8 @@ from services.plumbing.errors import Forbidden, ValidationFailed
 from services.services_desk.events import REQUEST_SUBMITTED
 from services.services_desk.models import Request, RequestStep
 
-from .conftest import ADMIN, CENTRE_A, COMMITTEE_OFFICE, MEMBER_OF_A, MEMBER_OF_B, STAFF_A1, received
+from .conftest import (ADMIN, CENTRE_A, COMMITTEE_OFFICE, MEMBER_OF_A, MEMBER_OF_B, STAFF_A1,
+                       received)
 
 PENSION = {"category": "pension", "description": "养老保险转移接续"}
 
@@ -55,7 +56,8 @@ def test_submit_for_a_non_member_without_phone(service):
 
 
 def test_a_parent_org_may_take_in_requests_for_its_own_unit(service):
-    reply = service.submit_request(COMMITTEE_OFFICE, {**PENSION, "requester_member_id": MEMBER_OF_B})
+    reply = service.submit_request(COMMITTEE_OFFICE,
+                                   {**PENSION, "requester_member_id": MEMBER_OF_B})
     assert reply["centre_org_id"] == "committee"
 
 

@@ -103,7 +103,8 @@ def test_the_ledger_records_every_step_in_order(service, completed):
 
 
 def test_a_parent_org_may_claim_its_centres_request(service, submitted):
-    assert service.claim_request(COMMITTEE_OFFICE, submitted["id"])["first_owner"] == "key-committee"
+    reply = service.claim_request(COMMITTEE_OFFICE, submitted["id"])
+    assert reply["first_owner"] == "key-committee"
 
 
 def test_another_centre_cannot_touch_the_request(service, submitted, engine, outbox):

@@ -85,9 +85,12 @@ def test_list_items_carry_the_request_without_its_ledger(service, one_each):
         "assignee", "outcome", "created_at", "claimed_at", "completed_at"}
 
 
+LIMIT_RANGE = "Must be greater than or equal to 1 and less than or equal to 200."
+
+
 @pytest.mark.parametrize("params, expected", [
-    ({"limit": 0}, {"limit": ["Must be greater than or equal to 1 and less than or equal to 200."]}),
-    ({"limit": 201}, {"limit": ["Must be greater than or equal to 1 and less than or equal to 200."]}),
+    ({"limit": 0}, {"limit": [LIMIT_RANGE]}),
+    ({"limit": 201}, {"limit": [LIMIT_RANGE]}),
     ({"status": "lost"}, {"status": ["Must be one of: submitted, in_progress, completed."]}),
     ({"cursor": "garbage"}, {"cursor": ["not a cursor this API returned"]}),
     ({"centre_org_id": "centre_b"}, {"centre_org_id": ["Unknown field."]}),

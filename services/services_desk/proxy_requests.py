@@ -154,13 +154,17 @@ def _utc_or_none(moment):
     return as_utc(moment) if moment is not None else None
 
 
+def _masked_or_none(phone):
+    return phones.mask(phone) if phone else None
+
+
 def request_view(request: Request) -> dict:
     """The request as every caller sees it: the requester's phone masked, as the registry does."""
     return {
         "id": request.id, "centre_org_id": request.centre_org_id, "category": request.category,
         "description": request.description, "requester_member_id": request.requester_member_id,
         "requester_name": request.requester_name,
-        "requester_phone": phones.mask(request.requester_phone) if request.requester_phone else None,
+        "requester_phone": _masked_or_none(request.requester_phone),
         "status": request.status, "submitted_by": request.submitted_by,
         "first_owner": request.first_owner, "assignee": request.assignee,
         "outcome": request.outcome, "created_at": as_utc(request.created_at),

@@ -1,0 +1,51 @@
+# The two commands: `make run` (the whole platform with demo data) and `make test` (everything).
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+TEST_PG_DIR ?= /tmp/liudong-test-pg
+TEST_PG_PORT ?= 55432
+export PYTHONWARNINGS := ignore
+
+.PHONY: run test unit integration install infra topology migrate keys deadletters clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "needs Python 3.11 ($(PYTHON))"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade "pip<26"
+	$(PY) -m pip install -q -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## make run: RabbitMQ (installed/started if missing), topology, migrations, three services,
+## the gateway and demo data; Ctrl-C stops everything. A second run reuses what is there.
+run: $(STAMP)
+	$(PY) deploy/local/run.py
+
+infra: $(STAMP)
+	$(PY) deploy/local/infra.py rabbitmq
+
+## Declare every exchange and queue (before anything publishes).
+topology: $(STAMP)
+	$(PY) -m services.plumbing.topology
+
+## Migrate every service database (and the gateway's); a separate step, never at start-up.
+migrate: $(STAMP)
+	$(PY) -m services.plumbing.migrate
+
+## make test: unit tests, then integration and end-to-end tests against a real RabbitMQ and a
+## throw-away PostgreSQL cluster that this target starts (and stops), and SQLite.
+test: $(STAMP)
+	$(PY) deploy/local/infra.py rabbitmq
+	$(PY) deploy/local/infra.py postgres-up $(TEST_PG_DIR) $(TEST_PG_PORT)
+	LIUDONG_TEST_PG_URL=postgresql+psycopg2://postgres@127.0.0.1:$(TEST_PG_PORT)/postgres \
+	  $(PY) -m pytest -q -ra services gateway tests; \
+	  status=$$?; $(PY) deploy/local/infra.py postgres-down $(TEST_PG_DIR); exit $$status
+
+unit: $(STAMP)
+	$(PY) -m pytest -q services gateway
+
+clean:
+	rm -rf var $(VENV) *.egg-info

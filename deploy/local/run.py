@@ -1,0 +1,166 @@
+"""`make run`: the whole platform on this machine, with demo data from the seed reports.
+
+RabbitMQ (installed and started if missing), the topology, migrations, the three services and
+the gateway as separate processes, then demo data through the HTTP API. Ctrl-C stops all.
+A second run reuses the databases, keys and demo data under var/.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).parent))
+
+import infra  # noqa: E402
+import requests  # noqa: E402
+
+from services import SERVICE_CLASSES  # noqa: E402
+from services.plumbing import config  # noqa: E402
+
+VAR = config.VAR_DIR
+STATE_FILE = VAR / "demo-state.json"
+LOG_DIR = VAR / "log"
+PY = sys.executable
+PORT = int(os.environ.get("GATEWAY_PORT", 8080))
+BASE = f"http://127.0.0.1:{PORT}/api/v1"
+
+
+def say(message: str) -> None:
+    print(f"[run] {message}", flush=True)
+
+
+def load_state() -> dict:
+    return json.loads(STATE_FILE.read_text()) if STATE_FILE.exists() else {}
+
+
+def save_state(state: dict) -> None:
+    STATE_FILE.write_text(json.dumps(state, ensure_ascii=False, indent=2))
+
+
+def bootstrap_admin_key(state: dict) -> str:
+    if "admin_key" not in state:
+        out = subprocess.run([PY, "-m", "gateway.keys", "create", "--role", "admin", "--name",
+                              "demo platform admin", "--json"], check=True, cwd=REPO,
+                             capture_output=True, text=True).stdout
+        state["admin_key"] = json.loads(out)["key"]
+        save_state(state)
+    return state["admin_key"]
+
+
+def start_processes() -> dict:
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    processes = {}
+    for service in SERVICE_CLASSES:
+        processes[service] = subprocess.Popen(
+            [PY, "-m", "services.plumbing.runner", service], cwd=REPO,
+            stdout=open(LOG_DIR / f"{service}.log", "a"), stderr=subprocess.STDOUT)
+    processes["gateway"] = subprocess.Popen(
+        [PY, "-m", "gateway.server"], cwd=REPO,
+        stdout=open(LOG_DIR / "gateway.log", "a"), stderr=subprocess.STDOUT)
+    return processes
+
+
+def wait_healthy(processes: dict, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        for name, process in processes.items():
+            if process.poll() is not None:
+                sys.exit(f"{name} exited with {process.returncode}; see {LOG_DIR / (name + '.log')}")
+        try:
+            last = requests.get(f"{BASE}/health", timeout=5)
+            if last.status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    sys.exit(f"platform not healthy after {timeout}s: {last.text if last is not None else 'no answer'}")
+
+
+def stop_processes(processes: dict) -> None:
+    for process in processes.values():
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for process in processes.values():
+        try:
+            process.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def main() -> None:
+    VAR.mkdir(parents=True, exist_ok=True)
+    infra.ensure_rabbitmq()
+    subprocess.run([PY, "-m", "services.plumbing.topology"], check=True, cwd=REPO,
+                   stdout=subprocess.DEVNULL)
+    say("topology declared")
+    subprocess.run([PY, "-m", "services.plumbing.migrate"], check=True, cwd=REPO)
+    state = load_state()
+    admin_key = bootstrap_admin_key(state)
+    processes = start_processes()
+    stopping = False
+
+    def on_signal(signum, _frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        wait_healthy(processes)
+        if not state.get("demo_loaded"):
+            import demo_data
+            say("loading demo data from the seed reports through the API")
+            state["keys"] = demo_data.load(BASE, admin_key, lambda role, org, name: create_key(
+                role, org, name))
+            state["demo_loaded"] = True
+            save_state(state)
+        print_banner(state)
+        while not stopping:
+            for name, process in processes.items():
+                if process.poll() is not None:
+                    say(f"{name} exited with {process.returncode}; see {LOG_DIR / (name + '.log')}")
+                    stopping = True
+            time.sleep(0.5)
+    finally:
+        say("stopping")
+        stop_processes(processes)
+        say("stopped")
+
+
+def create_key(role: str, org_id: str | None, name: str) -> str:
+    cmd = [PY, "-m", "gateway.keys", "create", "--role", role, "--name", name, "--json"]
+    if org_id:
+        cmd += ["--org", org_id]
+    out = subprocess.run(cmd, check=True, cwd=REPO, capture_output=True, text=True).stdout
+    return json.loads(out)["key"]
+
+
+def print_banner(state: dict) -> None:
+    keys = state.get("keys", {})
+    lines = [
+        "",
+        f"  Gateway:  {BASE}    (OpenAPI: {BASE}/openapi.json)",
+        "  Metrics:  gateway :9100, members :9101, services_desk :9102, donations :9103 "
+        "(/metrics); RabbitMQ :15692",
+        f"  Logs:     {LOG_DIR}/*.log (JSON lines)",
+        "  Demo keys (Authorization: Bearer <key>):",
+        f"    admin (platform)                    {state['admin_key']}",
+    ]
+    for label, key in keys.items():
+        lines.append(f"    {label:<36}{key}")
+    office = keys.get("office 淮阳区委组织部")
+    if office:
+        lines += ["", "  Try:", f"    curl -s -H 'Authorization: Bearer {office}' {BASE}/members"]
+    lines.append("\n  Ctrl-C stops everything.\n")
+    print("\n".join(lines), flush=True)
+
+
+if __name__ == "__main__":
+    main()

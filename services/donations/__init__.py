@@ -1,0 +1,1 @@
+"""donations: fundraising campaigns called by branches and committees, and the gifts they take."""
