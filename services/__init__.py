@@ -5,5 +5,5 @@
 SERVICE_CLASSES = {
     "members": "services.members.service:MembersService",
     "services_desk": "services.services_desk.service:ServicesDeskService",
-    # "donations": "services.donations.service:DonationsService",
+    "donations": "services.donations.service:DonationsService",
 }

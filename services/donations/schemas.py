@@ -62,7 +62,8 @@ class CampaignPageSchema(Schema):
 
 
 class DonationCreateSchema(Schema):
-    """A cash gift. `max_amount` (a Decimal) caps `amount`; the service passes its configured cap."""
+    """A cash gift. `max_amount` (a Decimal) caps `amount`: the service passes its configured
+    cap."""
     amount = Money(required=True, minimum_exclusive=Decimal("0"))
     member_id = fields.String(load_default=None, allow_none=True, validate=UUID_LENGTH,
                               metadata={"description": "The giving member, if a member gives."})

@@ -47,8 +47,9 @@ class DonationsService:
 
     @rpc
     def get_campaign(self, caller, campaign_id):
+        caller = Caller.from_wire(caller)
         with self.db.read() as session:
-            campaign = campaigns.get_visible_campaign(session, Caller.from_wire(caller), campaign_id)
+            campaign = campaigns.get_visible_campaign(session, caller, campaign_id)
             return CampaignSchema().dump(campaigns.campaign_views(session, [campaign])[0])
 
     @rpc

@@ -78,12 +78,28 @@ class EventPublisher:
 
 
 class OutboxRelay:
+    """`subscribed` is the set of (producer, event_type) that some consumer takes. An event of a
+    type nobody consumes is returned by the broker as unroutable and is done with (pub/sub); an
+    unroutable event of a consumed type means the topology step has not run: it stays in the
+    outbox and is retried, and everything behind it waits, in order."""
+
     def __init__(self, engine: Engine, tables: PlumbingTables, publisher: EventPublisher,
-                 batch_size: int = 100):
+                 subscribed: set[tuple[str, str]], batch_size: int = 100):
         self.engine = engine
         self.outbox = tables.outbox
         self.publisher = publisher
+        self.subscribed = subscribed
         self.batch_size = batch_size
+
+    def _publish(self, row) -> str | None:
+        """Publish one row; returns a note to keep on the row, or raises to retry later."""
+        try:
+            self.publisher.publish(row.envelope, row.request_id)
+        except Unroutable:
+            if (row.envelope["producer"], row.envelope["event_type"]) in self.subscribed:
+                raise
+            return "no subscriber"
+        return None
 
     def relay_batch(self) -> int:
         """Publish up to one batch; returns how many were published. Raises if the broker fails
@@ -99,9 +115,10 @@ class OutboxRelay:
             rows = conn.execute(query).all()
             try:
                 for row in rows:
-                    self.publisher.publish(row.envelope, row.request_id)
+                    note = self._publish(row)
                     conn.execute(update(outbox).where(outbox.c.seq == row.seq)
-                                 .values(published_at=utcnow(), attempts=outbox.c.attempts + 1))
+                                 .values(published_at=utcnow(), attempts=outbox.c.attempts + 1,
+                                         last_error=note))
                     published += 1
             except Exception as exc:
                 # Keep what was confirmed; count the failed try on the row that failed.

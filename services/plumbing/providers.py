@@ -12,6 +12,7 @@ from .db import UnitOfWork, make_engine
 from .metrics import gauge
 from .outbox import EventPublisher, OutboxRelay, run_relay_loop
 from .tables import PlumbingTables
+from .topology import platform_subscribed_events
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,8 @@ class Database(DependencyProvider):
         config = self.container.config
         self.engine = make_engine(config["DATABASE_URL"])
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
-        self.relay = OutboxRelay(self.engine, self.tables, EventPublisher(config["AMQP_URI"]))
+        self.relay = OutboxRelay(self.engine, self.tables, EventPublisher(config["AMQP_URI"]),
+                                 subscribed=platform_subscribed_events())
         self.poll_seconds = float(config.get("OUTBOX_POLL_SECONDS", 0.5))
         self._wake = threading.Event()
         self._stopping = False

@@ -100,6 +100,13 @@ def all_subscriptions(service_classes) -> list[Subscription]:
     return [sub for cls in service_classes for sub in subscriptions_of(cls)]
 
 
+def platform_subscribed_events() -> set[tuple[str, str]]:
+    """(producer, event_type) pairs that some service of the platform consumes."""
+    from services import SERVICE_CLASSES
+    classes = [load_service_class(path) for path in SERVICE_CLASSES.values()]
+    return {(sub.producer, sub.event_type) for sub in all_subscriptions(classes)}
+
+
 def declare(connection: Connection, service_classes) -> list[str]:
     """Declare every exchange and queue; idempotent. Returns what was declared, for the log."""
     declared = []

@@ -38,7 +38,8 @@ class Http:
 
 
 def build_world(platform):
-    """Two counties with their host branches, a service centre each, and keys for all of them.
+    """Two sides, each: county → township (home), committee → service centre → branch (host),
+    and keys for all of them.
     Waits until the desk and donations projections know every org unit."""
     http = platform.http()
     admin = Http(http, platform.key("admin", None, "admin"))
@@ -54,8 +55,9 @@ def build_world(platform):
         county = org("county", f"county-{side}")
         township = org("township", f"township-{side}", county)
         committee = org("joint_committee", f"committee-{side}")
-        branch = org("branch", f"branch-{side}", committee)
-        centre = org("service_centre", f"centre-{side}")
+        # The centre's staff see the members hosted by the branches under it.
+        centre = org("service_centre", f"centre-{side}", committee)
+        branch = org("branch", f"branch-{side}", centre)
         world[side] = {
             "county": county, "township": township, "committee": committee, "branch": branch,
             "centre": centre,

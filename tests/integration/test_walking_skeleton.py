@@ -44,7 +44,7 @@ def test_member_request_and_gift_flow_through_all_services(platform, world):
     wait_for_member_projection(platform, "donations", member["id"])
     status, campaign = a["branch_office"].post("/api/v1/campaigns", {
         "title": "抗击疫情 爱心捐款", "purpose": "pandemic_relief", "goal": "500000.00",
-        "opens_on": "2020-01-28", "closes_on": "2030-02-29"})
+        "opens_on": "2020-01-28", "closes_on": "2030-02-28"})
     assert status == 201, campaign
     gift = {"amount": "490982.52", "member_id": member["id"]}
     path = f"/api/v1/campaigns/{campaign['id']}/donations"

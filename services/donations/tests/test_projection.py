@@ -1,4 +1,8 @@
 """The tenancy projection kept from members' events: each event applied once."""
+from sqlalchemy.orm import Session
+
+from services.donations.models import TENANCY
+
 from .conftest import BRANCH, COMMITTEE, member_registered, org_unit_registered, received
 
 
@@ -28,9 +32,8 @@ def test_the_projection_keeps_paths_for_scoping(service, engine):
                                  (BRANCH, COMMITTEE, "branch")):
         service.on_org_unit_registered(received(
             org_unit_registered(org_id, parent, kind, paths), "on_org_unit_registered"))
-    from services.donations.models import TENANCY
-    with engine.connect() as conn:
-        assert TENANCY.org_path(conn, BRANCH) == f"/{COMMITTEE}/{BRANCH}/"
+    with Session(engine) as session:
+        assert TENANCY.org_path(session, BRANCH) == f"/{COMMITTEE}/{BRANCH}/"
 
 
 def test_a_redelivered_member_event_is_applied_once(service, count):
