@@ -38,6 +38,8 @@ def run(*cmd, check=True, quiet=False, user=None):
 def ensure_rabbitmq() -> None:
     if port_open(5672):
         say("RabbitMQ is running on :5672")
+        if shutil.which("rabbitmq-plugins"):  # broker metrics on :15692 for Prometheus
+            run("rabbitmq-plugins", "enable", "rabbitmq_prometheus", check=False, quiet=True)
         _after_start()
         return
     if not shutil.which("rabbitmq-server"):
