@@ -2,14 +2,11 @@
 from decimal import Decimal
 
 from nameko.dependency_providers import Config
-from sqlalchemy import text
 
-from services.members import events as member_events
-from services.plumbing.idempotency import record_first_delivery
+from services.plumbing.entrypoints import HealthCheck, TenancyProjection
 from services.plumbing.metrics import Metrics
 from services.plumbing.providers import Database, LogContext
 from services.plumbing.rpc import Caller, rpc
-from services.plumbing.subscriber import subscribe
 from services.plumbing.validation import load
 
 from . import campaigns, gifts
@@ -18,23 +15,18 @@ from .schemas import (CampaignCreateSchema, CampaignListQuerySchema, CampaignPag
                       CampaignSchema, DonationCreateSchema, DonationSchema)
 
 
-class DonationsService:
+class DonationsService(HealthCheck, TenancyProjection):
     name = "donations"
 
     db = Database(Base.metadata, PLUMBING)
     config = Config()
     metrics = Metrics()
     log_context = LogContext()
+    tenancy = TENANCY
 
     def _max_donation(self) -> Decimal:
         # Configured as a string such as "10000000.00"; str() also lets an int through exactly.
         return Decimal(str(self.config.get("DONATION_MAX_AMOUNT", gifts.DEFAULT_MAX_AMOUNT)))
-
-    @rpc
-    def health(self):
-        with self.db.read() as session:
-            session.execute(text("SELECT 1"))
-        return {"status": "ok"}
 
     # -- campaigns ------------------------------------------------------------------------------
     @rpc
@@ -70,20 +62,3 @@ class DonationsService:
             donation, replayed = gifts.record_donation(tx, caller, campaign_id, data,
                                                        idempotency_key)
         return DonationSchema().dump(gifts.donation_view(donation, replayed))
-
-    # -- events: the tenancy projection ---------------------------------------------------------
-    @subscribe("members", "org_unit_registered")
-    def on_org_unit_registered(self, event):
-        data = member_events.ORG_UNIT_REGISTERED.load(event)
-        with self.db.transaction() as tx:
-            if not record_first_delivery(tx, event):
-                return
-            TENANCY.apply_org_unit_registered(tx.session, data)
-
-    @subscribe("members", "member_registered")
-    def on_member_registered(self, event):
-        data = member_events.MEMBER_REGISTERED.load(event)
-        with self.db.transaction() as tx:
-            if not record_first_delivery(tx, event):
-                return
-            TENANCY.apply_member_registered(tx.session, data)

@@ -1,7 +1,6 @@
 """Entrypoints of the members service. Thin: unpack, call the domain modules, dump the reply."""
 from nameko.dependency_providers import Config
-from sqlalchemy import text
-
+from services.plumbing.entrypoints import HealthCheck
 from services.plumbing.idempotency import record_first_delivery
 from services.plumbing.metrics import Metrics
 from services.plumbing.providers import Database, LogContext
@@ -16,7 +15,7 @@ from .models import PLUMBING, Base
 from .schemas import MemberPageSchema, MemberSchema, OrgUnitCreateSchema, OrgUnitSchema
 
 
-class MembersService:
+class MembersService(HealthCheck):
     name = "members"
 
     db = Database(Base.metadata, PLUMBING)
@@ -26,12 +25,6 @@ class MembersService:
 
     def _protector(self) -> IdProtector:
         return IdProtector(self.config["ID_HASH_KEY"], self.config["ID_ENCRYPTION_KEY"])
-
-    @rpc
-    def health(self):
-        with self.db.read() as session:
-            session.execute(text("SELECT 1"))
-        return {"status": "ok"}
 
     # -- org units ------------------------------------------------------------------------------
     @rpc

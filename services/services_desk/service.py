@@ -1,12 +1,9 @@
 """Entrypoints of the services desk. Thin: unpack, call the domain modules, dump the reply."""
-from sqlalchemy import text
 
-from services.members import events as member_events
-from services.plumbing.idempotency import record_first_delivery
+from services.plumbing.entrypoints import HealthCheck, TenancyProjection
 from services.plumbing.metrics import Metrics
 from services.plumbing.providers import Database, LogContext
 from services.plumbing.rpc import Caller, rpc
-from services.plumbing.subscriber import subscribe
 from services.plumbing.validation import load
 
 from . import proxy_requests
@@ -15,18 +12,13 @@ from .schemas import (RequestCompleteSchema, RequestDetailSchema, RequestListQue
                       RequestPageSchema, RequestSchema, RequestSubmitSchema)
 
 
-class ServicesDeskService:
+class ServicesDeskService(HealthCheck, TenancyProjection):
     name = "services_desk"
 
     db = Database(Base.metadata, PLUMBING)
     metrics = Metrics()
     log_context = LogContext()
-
-    @rpc
-    def health(self):
-        with self.db.read() as session:
-            session.execute(text("SELECT 1"))
-        return {"status": "ok"}
+    tenancy = TENANCY
 
     # -- requests -------------------------------------------------------------------------------
     @rpc
@@ -67,20 +59,3 @@ class ServicesDeskService:
             rows, next_cursor = proxy_requests.list_requests(session, caller, query_params)
             return RequestPageSchema().dump({
                 "items": [proxy_requests.request_view(r) for r in rows], "next_cursor": next_cursor})
-
-    # -- tenancy projection (method names are permanent: they name the queues) ------------------
-    @subscribe("members", "org_unit_registered")
-    def on_org_unit_registered(self, event):
-        data = member_events.ORG_UNIT_REGISTERED.load(event)
-        with self.db.transaction() as tx:
-            if not record_first_delivery(tx, event):
-                return
-            TENANCY.apply_org_unit_registered(tx.session, data)
-
-    @subscribe("members", "member_registered")
-    def on_member_registered(self, event):
-        data = member_events.MEMBER_REGISTERED.load(event)
-        with self.db.transaction() as tx:
-            if not record_first_delivery(tx, event):
-                return
-            TENANCY.apply_member_registered(tx.session, data)

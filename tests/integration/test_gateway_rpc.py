@@ -1,0 +1,72 @@
+"""The gateway's RPC edge: a service that does not answer in time is a 504 (and the gateway
+recovers), a service with no running consumer is a 503, a broker it cannot reach is a 503."""
+import time
+
+import eventlet
+import pytest
+from nameko.runners import ServiceRunner
+
+from gateway.server import build_gateway
+from services.plumbing.rpc import rpc
+from tests.fixtures import container_config
+
+from .helpers import Http
+
+pytestmark = pytest.mark.integration
+
+
+class SlowMembers:
+    """Stands in for members: answers list_members only after a pause."""
+    name = "members"
+    pause = 3.0
+
+    @rpc
+    def list_members(self, caller, params):
+        eventlet.sleep(SlowMembers.pause)
+        return {"items": [], "next_cursor": None}
+
+
+@pytest.fixture
+def gateway_db(databases):
+    return databases.url("gateway")
+
+
+def office_key(gateway_db):
+    from gateway import keys
+    with keys.session_factory(gateway_db)() as session:
+        _key, plain = keys.create_key(session, "office", "k", "00000000-0000-0000-0000-000000000001")
+        session.commit()
+    return plain
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_slow_service_is_504_and_the_next_call_still_works(amqp_uri, gateway_db):
+    runner = ServiceRunner(container_config("members", "sqlite://", amqp_uri))
+    runner.add_service(SlowMembers)
+    runner.start()
+    try:
+        gateway = build_gateway(amqp_uri, gateway_db)
+        gateway.client.timeout = 1.0
+        from werkzeug.test import Client
+        http = Http(Client(gateway), office_key(gateway_db))
+        started = time.monotonic()
+        status, body = http.get("/api/v1/members")
+        assert status == 504 and body["error"]["code"] == "service_timeout"
+        assert time.monotonic() - started < 3
+        SlowMembers.pause = 0
+        status, body = http.get("/api/v1/members")
+        assert status == 200 and body == {"items": [], "next_cursor": None}
+    finally:
+        SlowMembers.pause = 3.0
+        runner.stop()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_unreachable_broker_is_503(gateway_db):
+    gateway = build_gateway("pyamqp://guest:guest@127.0.0.1:1//", gateway_db)
+    from werkzeug.test import Client
+    http = Http(Client(gateway), office_key(gateway_db))
+    status, body = http.get("/api/v1/members")
+    assert status == 503 and body["error"]["code"] == "service_unavailable"
+    status, health = http.get("/api/v1/health")
+    assert status == 503 and health["broker"] == "unavailable"
