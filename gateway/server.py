@@ -7,6 +7,7 @@ import logging  # noqa: E402
 import os  # noqa: E402
 import signal  # noqa: E402
 
+import eventlet.event  # noqa: E402
 import eventlet.wsgi  # noqa: E402
 from prometheus_client import start_http_server  # noqa: E402
 
@@ -40,12 +41,20 @@ def main():
     host = os.environ.get("GATEWAY_HOST", "127.0.0.1")
     port = config.env_int("GATEWAY_PORT", 8080)
     listener = eventlet.listen((host, port))
-    signal.signal(signal.SIGTERM, lambda *_: listener.close())
+    server = eventlet.spawn(eventlet.wsgi.server, listener, gateway, log_output=False,
+                            max_size=1000)
+    stop = eventlet.event.Event()
+
+    def on_signal(signum, _frame):
+        if not stop.ready():
+            stop.send(signum)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     log.info("gateway on http://%s:%s/api/v1 (metrics on :%s)", host, port, metrics_port)
-    try:
-        eventlet.wsgi.server(listener, gateway, log_output=False, max_size=1000)
-    except (KeyboardInterrupt, OSError):
-        pass
+    log.info("gateway stopping on signal %s", stop.wait())
+    server.kill()
+    listener.close()
     log.info("gateway stopped")
 
 

@@ -5,6 +5,7 @@ Pizhou's comprehensive committee in Changzhou; 市南区's Beijing committee wit
 west area branches; Heishui county's service centre in Chengdu. Names of people are made up.
 """
 import time
+from datetime import date, timedelta
 from decimal import Decimal
 
 import requests
@@ -101,9 +102,11 @@ def load(base: str, admin_key: str, create_key) -> dict:
                             "description": "异地就医备案"})
 
     branch = Api(base, keys["office 淮阳在京支部"])
+    today = date.today()
     campaign = branch.post("/campaigns", {
         "title": "抗击疫情 爱心捐款", "purpose": "pandemic_relief", "goal": "500000.00",
-        "opens_on": "2020-01-28", "closes_on": "2020-02-29"})
+        "opens_on": (today - timedelta(days=10)).isoformat(),
+        "closes_on": (today + timedelta(days=20)).isoformat()})
     # The branch raised 490,982.52 yuan in cash (seed 000); a few gifts that add up to it exactly.
     gifts = ["200000.00", "150000.00", "88888.88", "50000.00", "2093.64"]
     assert sum(Decimal(g) for g in gifts) == Decimal("490982.52")
@@ -115,4 +118,13 @@ def load(base: str, admin_key: str, create_key) -> dict:
             body["donor_name"] = "在京淮阳老乡"
         branch.post(f"/campaigns/{campaign['id']}/donations", body,
                     **{"Idempotency-Key": f"demo-gift-{index}"})
+    # Flood relief closed last month; one member insisted on giving 3,000 yuan afterwards
+    # (seed 000): accepted and marked late, never refused.
+    flood = branch.post("/campaigns", {
+        "title": "防汛救灾", "purpose": "flood_relief", "goal": "300000.00",
+        "opens_on": (today - timedelta(days=60)).isoformat(),
+        "closes_on": (today - timedelta(days=30)).isoformat()})
+    branch.post(f"/campaigns/{flood['id']}/donations",
+                {"amount": "3000.00", "member_id": members[1]["id"]},
+                **{"Idempotency-Key": "demo-late-gift"})
     return keys
