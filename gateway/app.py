@@ -13,6 +13,7 @@ from werkzeug.wrappers import Request, Response
 
 from services import SERVICE_CLASSES
 from services.plumbing import logs
+from services.plumbing.caller import Caller
 from services.plumbing.errors import ServiceError
 
 from . import keys
@@ -22,6 +23,9 @@ from .rpc import ServiceTimeout, ServiceUnavailable
 
 log = logging.getLogger("gateway")
 
+# Public routes (no key) reach the services as this caller; services must treat it as having no
+# tenant at all and show only what is public.
+PUBLIC_CALLER = Caller(key_id="", role="public", org_id=None)
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,100}$")
 
@@ -114,10 +118,13 @@ class Gateway:
             else:
                 route = self.routes[endpoint]
                 route_label = route.path
-                caller = self.authenticate(request)
-                if caller.role not in route.roles:
-                    raise HttpError(403, "forbidden",
-                                    f"a {caller.role} key may not call {route.method} {route.path}")
+                if route.public:
+                    caller = PUBLIC_CALLER
+                else:
+                    caller = self.authenticate(request)
+                    if caller.role not in route.roles:
+                        raise HttpError(403, "forbidden", f"a {caller.role} key may not call "
+                                                          f"{route.method} {route.path}")
                 ctx = RequestContext(self, request, caller, request_id)
                 status, body = route.handler(ctx, **path_args)
             response = self.json_response(status, body)

@@ -4,6 +4,9 @@ from dataclasses import dataclass
 from .errors import ValidationFailed
 
 ROLES = ("office", "desk_staff", "ops", "admin")
+# The caller of a route that needs no key (a public ledger): it has no tenant, and a service
+# must check `is_public` before treating org_id None as platform-wide.
+PUBLIC_ROLE = "public"
 
 
 @dataclass(frozen=True)
@@ -14,7 +17,7 @@ class Caller:
 
     @classmethod
     def from_wire(cls, data) -> "Caller":
-        if not isinstance(data, dict) or data.get("role") not in ROLES:
+        if not isinstance(data, dict) or data.get("role") not in ROLES + (PUBLIC_ROLE,):
             raise ValidationFailed("caller is missing or malformed", {"caller": ["invalid"]})
         return cls(key_id=str(data.get("key_id", "")), role=data["role"], org_id=data.get("org_id"))
 
@@ -22,5 +25,10 @@ class Caller:
         return {"key_id": self.key_id, "role": self.role, "org_id": self.org_id}
 
     @property
+    def is_public(self) -> bool:
+        return self.role == PUBLIC_ROLE
+
+    @property
     def platform_wide(self) -> bool:
-        return self.org_id is None
+        """Sees every tenant: an admin or ops key of no org unit. Never the public caller."""
+        return self.org_id is None and not self.is_public

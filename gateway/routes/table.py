@@ -1,0 +1,22 @@
+"""The shape of a route."""
+from dataclasses import dataclass, field
+from typing import Callable
+
+ALL_ROLES = ("office", "desk_staff", "ops", "admin")
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    method: str
+    path: str                      # werkzeug rule, e.g. /api/v1/members/<member_id>
+    handler: Callable              # handler(ctx, **path_args) -> (status, body)
+    summary: str
+    tag: str
+    roles: tuple = ()              # who may call it (with a key)
+    public: bool = False           # True: no key needed (e.g. a public ledger); roles unused
+    body: str | None = None        # "module:Schema" of the JSON body
+    query: str | None = None       # "module:Schema" of the query string
+    response: str | None = None    # "module:Schema" of a success body
+    status: int = 200
+    headers: tuple = field(default=())  # extra request headers documented: (name, description)
