@@ -16,8 +16,9 @@ from services.plumbing import logs
 from services.plumbing.caller import Caller
 from services.plumbing.errors import ServiceError
 
-from . import keys
+from . import audit, keys
 from .errors import HttpError, error_body
+from .ratelimit import RateLimits
 from .routes import ROUTES
 from .rpc import ServiceTimeout, ServiceUnavailable
 
@@ -42,6 +43,11 @@ class RequestContext:
         self.request = request
         self.caller = caller
         self.request_id = request_id
+        # (kind, id, role, org) of who acted, when it is not the caller (a sign-in).
+        self.audit_actor = None
+
+    def bearer_token(self) -> str:
+        return self.request.headers.get("Authorization", "").partition(" ")[2].strip()
 
     def call(self, service: str, method: str, *args):
         return self.gateway.client.call(service, method, self.caller.to_wire(), *args,
@@ -77,15 +83,21 @@ class RequestContext:
 
 class Gateway:
     def __init__(self, client, key_sessions, metrics, max_body_bytes: int = 1024 * 1024,
-                 openapi_document=None):
+                 openapi_document=None, rate_limits: RateLimits | None = None):
         self.client = client
         self.key_sessions = key_sessions
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
+        self.rate_limits = rate_limits or RateLimits()
         self.routes = {route.name: route for route in ROUTES}
         self.url_map = Map([Rule(r.path, endpoint=r.name, methods=[r.method]) for r in ROUTES]
                            + [Rule("/api/v1/health", endpoint="health", methods=["GET"]),
-                              Rule("/api/v1/openapi.json", endpoint="openapi", methods=["GET"])],
+                              Rule("/api/v1/openapi.json", endpoint="openapi", methods=["GET"]),
+                              Rule("/api/v1/docs", endpoint="docs", methods=["GET"]),
+                              Rule("/console", endpoint="console", methods=["GET"]),
+                              Rule("/console/login", endpoint="console_login", methods=["POST"]),
+                              Rule("/console/logout", endpoint="console_logout",
+                                   methods=["POST"])],
                            strict_slashes=False)
         self._openapi_document = openapi_document
 
@@ -99,6 +111,9 @@ class Gateway:
         logs.set_context(request_id=request_id, event_id=None, entrypoint=None)
         route_label = "unmatched"
         caller = None
+        ctx = None
+        path_args = {}
+        audited = False
         self.metrics.in_flight.inc()
         try:
             adapter = self.url_map.bind_to_environ(environ)
@@ -115,19 +130,26 @@ class Gateway:
             elif endpoint == "openapi":
                 route_label = "/api/v1/openapi.json"
                 status, body = 200, self.openapi_document()
+            elif endpoint.startswith("console") or endpoint == "docs":
+                from . import pages
+                route_label = request.path
+                status, body = 0, getattr(pages, endpoint)(self, request, request_id)
             else:
                 route = self.routes[endpoint]
                 route_label = route.path
+                audited = True
                 if route.public:
                     caller = PUBLIC_CALLER
                 else:
-                    caller = self.authenticate(request)
+                    caller, key_limit = self.resolve(request)
+                    self.rate_limits.hit(caller.key_id, key_limit)
                     if caller.role not in route.roles:
                         raise HttpError(403, "forbidden", f"a {caller.role} key may not call "
                                                           f"{route.method} {route.path}")
                 ctx = RequestContext(self, request, caller, request_id)
-                status, body = route.handler(ctx, **path_args)
-            response = self.json_response(status, body)
+                result = route.handler(ctx, **path_args)
+                status, body = (0, result) if isinstance(result, Response) else result
+            response = body if isinstance(body, Response) else self.json_response(status, body)
         except HttpError as exc:
             response = self.json_response(exc.status, error_body(exc.code, exc.message, exc.fields),
                                           exc.headers)
@@ -145,6 +167,8 @@ class Gateway:
         finally:
             self.metrics.in_flight.dec()
         response.headers["X-Request-Id"] = request_id
+        if audited and audit.should_record(request.method, response.status_code):
+            self._audit(request, request_id, route_label, caller, ctx, path_args, response)
         seconds = time.perf_counter() - started
         self.metrics.http_request(route_label, request.method, response.status_code, seconds)
         logs.log_fields(log, logging.INFO, "http request", method=request.method,
@@ -154,19 +178,54 @@ class Gateway:
         logs.set_context(request_id=None)
         return response(environ, start_response)
 
+    def _audit(self, request, request_id, route_label, caller, ctx, path_args, response):
+        if ctx is not None and ctx.audit_actor is not None:
+            kind, actor_id, role, org_id = ctx.audit_actor
+        elif caller is not None and not caller.is_public:
+            if caller.key_id.startswith(keys.USER_PREFIX):
+                kind, actor_id = "user", caller.key_id[len(keys.USER_PREFIX):]
+            else:
+                kind, actor_id = "key", caller.key_id
+            role, org_id = caller.role, caller.org_id
+        else:
+            kind, actor_id = keys.presented_actor(
+                request.headers.get("Authorization", "").partition(" ")[2].strip())
+            role = org_id = None
+        object_id = next(iter(path_args.values()), None) if path_args else None
+        error_code = None
+        if response.status_code >= 400 or object_id is None:
+            try:
+                payload = json.loads(response.get_data(as_text=True) or "null")
+            except ValueError:
+                payload = None
+            if isinstance(payload, dict):
+                if response.status_code >= 400 and isinstance(payload.get("error"), dict):
+                    error_code = str(payload["error"].get("code"))[:40]
+                elif object_id is None and isinstance(payload.get("id"), str):
+                    object_id = payload["id"]
+        audit.record(self.key_sessions, request_id=request_id, actor_kind=kind,
+                     actor_id=actor_id, role=role, org_id=org_id, method=request.method,
+                     route=route_label, object_id=(object_id or None) and str(object_id)[:64],
+                     status=response.status_code, error_code=error_code)
+
     # -- pieces -------------------------------------------------------------------------------------
     def authenticate(self, request: Request):
+        return self.resolve(request)[0]
+
+    def resolve(self, request: Request):
+        """(caller, the key's own rate limit or None); 401 without a valid key or session."""
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise HttpError(401, "unauthenticated", "send Authorization: Bearer <api key>",
                             headers={"WWW-Authenticate": "Bearer"})
         with self.key_sessions() as session:
-            caller = keys.authenticate(session, token.strip())
-        if caller is None:
-            raise HttpError(401, "unauthenticated", "unknown or revoked API key",
+            principal = keys.resolve(session, token.strip())
+        if principal is None:
+            raise HttpError(401, "unauthenticated", "unknown, expired or revoked API key "
+                                                    "(or console session)",
                             headers={"WWW-Authenticate": "Bearer"})
-        return caller
+        return principal
 
     def read_body(self, request: Request) -> bytes:
         cached = getattr(request, "_liudong_body", None)
@@ -183,6 +242,8 @@ class Gateway:
 
     @staticmethod
     def json_response(status: int, body, headers: dict | None = None) -> Response:
+        if status == 204:
+            return Response(status=204, headers=headers)
         response = Response(json.dumps(body, ensure_ascii=False), status=status,
                             content_type="application/json; charset=utf-8")
         for name, value in (headers or {}).items():

@@ -6,6 +6,13 @@ once, at creation.
     python -m gateway.keys create --role admin --name bootstrap          # platform-wide
     python -m gateway.keys list
     python -m gateway.keys revoke <key id>
+    python -m gateway.keys rotate <key id> --overlap-hours 24    # new key; the old one expires
+    python -m gateway.keys staff-create --org <centre id> --username li.wei --name 李伟
+
+Keys may expire (`expires_at`); a rotation issues a new key with the same role, org and limit
+and lets the old one keep working for an overlap window, so an integrator can switch without
+downtime. Staff logins are for people (the console): one per person, passwords hashed with
+argon2id, sessions short-lived (`GATEWAY_SESSION_MINUTES`, default 30).
 """
 import argparse
 import hashlib
@@ -14,7 +21,11 @@ import json
 import re
 import secrets
 import sys
-from datetime import timedelta
+import os
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,9 +36,15 @@ from services.plumbing.envelope import utcnow
 from services.plumbing import config
 from services.plumbing.pagination import as_utc
 
-from .models import ApiKey
+from .models import ApiKey, StaffSession, StaffUser
 
 KEY_PATTERN = re.compile(r"^ld_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$")
+SESSION_PATTERN = re.compile(r"^ls_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$")
+USER_PREFIX = "u_"   # a staff user's actor id as the services see it (Caller.key_id)
+PASSWORDS = PasswordHasher()  # argon2id with the library's current recommended parameters
+MIN_PASSWORD_LENGTH = 10
+# Password guessing: at most this many sign-in attempts per username (console and API alike).
+SIGN_IN_LIMIT = "10/minute"
 # Writing last_used_at on every request would make every read a write; once a minute is enough.
 LAST_USED_GRANULARITY = timedelta(minutes=1)
 
@@ -40,7 +57,9 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_key(session: Session, role: str, name: str, org_id: str | None) -> tuple[ApiKey, str]:
+def create_key(session: Session, role: str, name: str, org_id: str | None,
+               expires_at: datetime | None = None,
+               rate_limit: str | None = None) -> tuple[ApiKey, str]:
     if role not in ROLES:
         raise InvalidKeyRequest(f"role must be one of {', '.join(ROLES)}")
     if org_id is None and role not in ("admin", "ops"):
@@ -48,26 +67,76 @@ def create_key(session: Session, role: str, name: str, org_id: str | None) -> tu
     key_id = secrets.token_hex(8)
     secret = secrets.token_urlsafe(32)
     key = ApiKey(id=key_id, name=name, role=role, org_id=org_id, secret_hash=_hash(secret),
-                 created_at=utcnow())
+                 created_at=utcnow(), expires_at=expires_at, rate_limit=rate_limit)
     session.add(key)
     session.flush()
     return key, f"ld_{key_id}_{secret}"
 
 
-def authenticate(session: Session, presented: str) -> Caller | None:
+def presented_actor(presented: str) -> tuple[str, str | None]:
+    """(kind, id) a presented credential claims to be, for the audit of a denied request."""
+    match = KEY_PATTERN.match(presented or "")
+    if match:
+        return "key", match.group(1)
+    match = SESSION_PATTERN.match(presented or "")
+    if match:
+        return "session", match.group(1)
+    return "anonymous", None
+
+
+def active(key: ApiKey, now: datetime) -> bool:
+    return key.revoked_at is None and (key.expires_at is None or as_utc(key.expires_at) > now)
+
+
+def find_key(session: Session, presented: str) -> ApiKey | None:
+    """The active key a presented secret belongs to, or None."""
     match = KEY_PATTERN.match(presented or "")
     if not match:
         return None
     key = session.get(ApiKey, match.group(1))
-    if key is None or key.revoked_at is not None:
+    if key is None or not active(key, utcnow()):
         return None
     if not hmac.compare_digest(key.secret_hash, _hash(match.group(2))):
+        return None
+    return key
+
+
+def authenticate(session: Session, presented: str) -> Caller | None:
+    principal = resolve(session, presented)
+    return principal[0] if principal else None
+
+
+def resolve(session: Session, presented: str) -> tuple[Caller, str | None] | None:
+    """(caller, the key's own rate limit or None) for a valid key or console session."""
+    if SESSION_PATTERN.match(presented or ""):
+        caller = authenticate_session(session, presented)
+        return (caller, None) if caller else None
+    key = find_key(session, presented)
+    if key is None:
         return None
     now = utcnow()
     if key.last_used_at is None or as_utc(key.last_used_at) < now - LAST_USED_GRANULARITY:
         session.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
         session.commit()
-    return Caller(key_id=key.id, role=key.role, org_id=key.org_id)
+    return Caller(key_id=key.id, role=key.role, org_id=key.org_id), key.rate_limit
+
+
+def rotate_key(session: Session, key_id: str, overlap: timedelta) -> tuple[ApiKey, ApiKey, str]:
+    """Issue a replacement (same name, role, org, limit and expiry) and let the old key live on
+    for `overlap` at most. Returns (old, new, plain new key)."""
+    old = session.get(ApiKey, key_id)
+    now = utcnow()
+    if old is None or not active(old, now):
+        raise LookupError(key_id)
+    if old.replaced_by is not None:
+        raise InvalidKeyRequest("this key was already rotated; rotate its replacement")
+    new, plain = create_key(session, old.role, old.name, old.org_id, old.expires_at, old.rate_limit)
+    ends = now + overlap
+    if old.expires_at is None or as_utc(old.expires_at) > ends:
+        old.expires_at = ends
+    old.replaced_by = new.id
+    session.flush()
+    return old, new, plain
 
 
 def revoke_key(session: Session, key_id: str) -> bool:
@@ -80,11 +149,86 @@ def list_keys(session: Session) -> list[ApiKey]:
     return list(session.scalars(select(ApiKey).order_by(ApiKey.created_at)))
 
 
+def _iso(moment: datetime | None) -> str | None:
+    return as_utc(moment).isoformat() if moment else None
+
+
 def key_view(key: ApiKey) -> dict:
     return {"id": key.id, "name": key.name, "role": key.role, "org_id": key.org_id,
-            "created_at": key.created_at.isoformat(),
-            "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None,
-            "last_used_at": key.last_used_at.isoformat() if key.last_used_at else None}
+            "created_at": _iso(key.created_at), "revoked_at": _iso(key.revoked_at),
+            "last_used_at": _iso(key.last_used_at), "expires_at": _iso(key.expires_at),
+            "replaced_by": key.replaced_by, "rate_limit": key.rate_limit,
+            "active": active(key, utcnow())}
+
+
+# -- staff logins and console sessions ---------------------------------------------------------
+def session_lifetime() -> timedelta:
+    return timedelta(minutes=config.env_float("GATEWAY_SESSION_MINUTES", 30))
+
+
+def create_staff_user(session: Session, username: str, display_name: str, org_id: str,
+                      password: str, role: str = "desk_staff") -> StaffUser:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidKeyRequest(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+    if session.scalar(select(StaffUser.id).where(StaffUser.username == username)):
+        raise InvalidKeyRequest("this username is taken")
+    user = StaffUser(id=secrets.token_hex(8), username=username, display_name=display_name,
+                     org_id=org_id, role=role, password_hash=PASSWORDS.hash(password),
+                     created_at=utcnow())
+    session.add(user)
+    session.flush()
+    return user
+
+
+def sign_in(session: Session, username: str, password: str) -> tuple[StaffSession, str] | None:
+    """A new short-lived session for a correct username and password; None otherwise (the
+    same answer for an unknown user, a wrong password and a disabled login)."""
+    user = session.scalar(select(StaffUser).where(StaffUser.username == username))
+    if user is None or user.disabled_at is not None:
+        PASSWORDS.hash(password)  # as slow as a real check: no user enumeration by timing
+        return None
+    try:
+        PASSWORDS.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if PASSWORDS.check_needs_rehash(user.password_hash):
+        user.password_hash = PASSWORDS.hash(password)
+    now = utcnow()
+    secret = secrets.token_urlsafe(32)
+    staff_session = StaffSession(id=secrets.token_hex(8), user_id=user.id,
+                                 secret_hash=_hash(secret), created_at=now,
+                                 expires_at=now + session_lifetime())
+    session.add(staff_session)
+    session.flush()
+    return staff_session, f"ls_{staff_session.id}_{secret}"
+
+
+def authenticate_session(session: Session, presented: str) -> Caller | None:
+    match = SESSION_PATTERN.match(presented or "")
+    if not match:
+        return None
+    staff_session = session.get(StaffSession, match.group(1))
+    if (staff_session is None or staff_session.ended_at is not None
+            or as_utc(staff_session.expires_at) <= utcnow()
+            or not hmac.compare_digest(staff_session.secret_hash, _hash(match.group(2)))):
+        return None
+    user = session.get(StaffUser, staff_session.user_id)
+    if user is None or user.disabled_at is not None:
+        return None
+    return Caller(key_id=USER_PREFIX + user.id, role=user.role, org_id=user.org_id)
+
+
+def end_session(session: Session, presented: str) -> None:
+    match = SESSION_PATTERN.match(presented or "")
+    if match:
+        session.execute(update(StaffSession).where(StaffSession.id == match.group(1))
+                        .values(ended_at=utcnow()))
+
+
+def staff_user_view(user: StaffUser) -> dict:
+    return {"id": user.id, "username": user.username, "display_name": user.display_name,
+            "org_id": user.org_id, "role": user.role, "created_at": _iso(user.created_at),
+            "disabled_at": _iso(user.disabled_at)}
 
 
 def session_factory(url: str | None = None) -> sessionmaker:
@@ -103,6 +247,16 @@ def main(argv=None) -> int:
     commands.add_parser("list", help="list keys (never their secrets)")
     revoke = commands.add_parser("revoke", help="revoke a key at once")
     revoke.add_argument("key_id")
+    rotate = commands.add_parser("rotate", help="issue a replacement; the old key expires after "
+                                                "the overlap window")
+    rotate.add_argument("key_id")
+    rotate.add_argument("--overlap-hours", type=float, default=24.0)
+    staff = commands.add_parser("staff-create", help="create a personal console login "
+                                                     "(password read from GATEWAY_STAFF_PASSWORD "
+                                                     "or prompted)")
+    staff.add_argument("--org", required=True)
+    staff.add_argument("--username", required=True)
+    staff.add_argument("--name", required=True)
     args = parser.parse_args(argv)
 
     Session_ = session_factory()
@@ -121,6 +275,25 @@ def main(argv=None) -> int:
         elif args.command == "list":
             for key in list_keys(session):
                 print(json.dumps(key_view(key), ensure_ascii=False))
+        elif args.command == "rotate":
+            try:
+                _old, new, plain = rotate_key(session, args.key_id,
+                                              timedelta(hours=args.overlap_hours))
+            except (LookupError, InvalidKeyRequest) as exc:
+                print(f"error: cannot rotate {exc}", file=sys.stderr)
+                return 1
+            session.commit()
+            print(f"new key id: {new.id}\nkey (shown once): {plain}")
+        elif args.command == "staff-create":
+            import getpass
+            password = os.environ.get("GATEWAY_STAFF_PASSWORD") or getpass.getpass()
+            try:
+                user = create_staff_user(session, args.username, args.name, args.org, password)
+            except InvalidKeyRequest as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 2
+            session.commit()
+            print(f"staff user {user.username} ({user.id})")
         else:
             if not revoke_key(session, args.key_id):
                 print("no such active key", file=sys.stderr)

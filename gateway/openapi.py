@@ -11,11 +11,12 @@ from .schemas import HealthSchema
 
 ERRORS = {
     "400": "Malformed JSON or invalid fields (`error.fields` says which and why)",
-    "401": "Missing, unknown or revoked API key",
+    "401": "Missing, unknown, expired or revoked API key (or console session)",
     "403": "The key's role may not call this route",
     "404": "No such object in the caller's tenant",
     "409": "Conflicts with the current state (duplicate, wrong status, reused idempotency key)",
     "413": "Body larger than the limit",
+    "429": "Too many requests for this key; wait `Retry-After` seconds",
     "503": "A service or the message broker is unavailable; retry later",
     "504": "A service did not answer in time; the outcome is unknown, retry with the same "
            "Idempotency-Key where the route takes one",
@@ -32,16 +33,62 @@ def _schema_name(schema) -> str:
     return name[:-6] if name.endswith("Schema") else name
 
 
+def _field_names(ref: str | None) -> set:
+    if not ref:
+        return set()
+    schema = _schema(ref)
+    return set((schema() if isinstance(schema, type) else schema).fields)
+
+
+def _server_controlled(route) -> list:
+    """Fields the answer has that a caller can never send (tenant, status, totals, owner, ...):
+    the body rejects them as unknown."""
+    return sorted(_field_names(route.response) - _field_names(route.body))
+
+
+RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying",
+                               "schema": {"type": "integer"}}}
+
+
+def _numeric_bounds_only_on_numbers(node) -> None:
+    """apispec turns a Range validator on a decimal-string field (money) into `minimum:
+    "1000.00"`, which is not valid OpenAPI. Keep such bounds as text (`x-minimum`/`x-maximum`
+    and in the description) so the document stays valid and still says them."""
+    if isinstance(node, dict):
+        for bound in ("minimum", "maximum"):
+            value = node.get(bound)
+            if value is not None and not isinstance(value, (int, float)):
+                node.pop(bound)
+                node[f"x-{bound}"] = str(value)
+                word = "at least" if bound == "minimum" else "at most"
+                node["description"] = (node.get("description", "") + f" ({word} {value})").strip()
+        for value in node.values():
+            _numeric_bounds_only_on_numbers(value)
+    elif isinstance(node, list):
+        for value in node:
+            _numeric_bounds_only_on_numbers(value)
+
+
 def build_document() -> dict:
     spec = APISpec(
         title="流动党员服务平台 API (mobile party members)", version="1.0.0", openapi_version="3.0.3",
         plugins=[MarshmallowPlugin(schema_name_resolver=_schema_name)],
         info={"description": "Registry of mobile party members, one-stop proxy desk and "
-                             "fundraising. Every call but health and this document needs "
-                             "`Authorization: Bearer <api key>`; the caller's tenant is the "
-                             "key's org unit and its subtree. Request bodies reject unknown "
-                             "fields, so tenant, status, totals and owners cannot be set by a "
-                             "caller. Money is a decimal string with two places."},
+                             "fundraising. Every call but health, this document and signing in "
+                             "needs `Authorization: Bearer <api key or console session>`; the "
+                             "caller's tenant is the key's org unit and its subtree (an object "
+                             "outside it is a 404, exactly like a missing one). Request bodies "
+                             "reject unknown fields (400), so tenant, status, totals and owners "
+                             "cannot be set by a caller; each operation lists its "
+                             "server-controlled fields. Money is a decimal string with two "
+                             "places. Lists are cursor-paginated: pass `next_cursor` back as "
+                             "`cursor`; pages are ordered oldest first by (created_at, id), so "
+                             "rows inserted meanwhile never shift a page. Each key is rate "
+                             "limited (429 with `Retry-After`). Every response carries "
+                             "`X-Request-Id` (send your own to correlate). Webhooks: deliveries are "
+                             "POSTed with `X-Liudong-Signature: t=<unix>,v1=<hex>` where hex = "
+                             "HMAC-SHA256(endpoint secret, t + '.' + raw body); deduplicate on "
+                             "`X-Liudong-Event-Id`."},
         servers=[{"url": "/"}])
     spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     spec.components.schema("Error", schema=ErrorSchema)
@@ -56,6 +103,11 @@ def build_document() -> dict:
         "summary": "This document", "tags": ["operations"], "operationId": "openapi",
         "security": [], "responses": {"200": {"description": "OpenAPI 3 document",
                                               "content": {"application/json": {"schema": {"type": "object"}}}}}}})
+    spec.path(path="/api/v1/docs", operations={"get": {
+        "summary": "This document as a browsable page (no external resources)",
+        "tags": ["operations"], "operationId": "docs", "security": [],
+        "responses": {"200": {"description": "HTML page",
+                              "content": {"text/html": {"schema": {"type": "string"}}}}}}})
 
     operations: dict[str, dict] = {}
     for route in ROUTES:
@@ -70,6 +122,10 @@ def build_document() -> dict:
         success = {"description": "success"}
         if route.response:
             success["content"] = {"application/json": {"schema": _schema(route.response)}}
+        if route.response and route.response_type != "application/json":
+            success["content"] = {route.response_type: {"schema": {"type": "string"}}}
+        elif route.response_type != "application/json":
+            success["content"] = {route.response_type: {"schema": {"type": "string"}}}
         responses = {str(route.status): success}
         if route.status == 201 and route.headers:
             responses["200"] = {"description": "a retry with the same Idempotency-Key: the "
@@ -77,17 +133,33 @@ def build_document() -> dict:
         for code, description in ERRORS.items():
             if code == "413" and not route.body:
                 continue
+            if route.public and code == "403":
+                continue
             responses[code] = {"description": description, "content": {
                 "application/json": {"schema": "Error"}}}
+            if code in ("429", "503"):
+                responses[code]["headers"] = RETRY_AFTER
+        if route.public:
+            responses["401"]["description"] = "Wrong credentials"
+        description = ("No key needed." if route.public else
+                       "Roles allowed: " + ", ".join(f"`{r}`" for r in route.roles) +
+                       "; any other role gets 403.")
+        controlled = _server_controlled(route) if route.body else []
+        if controlled:
+            description += (" Server-controlled fields (never accepted in the body; sending "
+                            "one is a 400): " + ", ".join(f"`{f}`" for f in controlled) + ".")
         operation = {
             "operationId": route.name, "summary": route.summary, "tags": [route.tag],
-            "security": [{"bearerAuth": []}], "parameters": parameters, "responses": responses,
-            "description": "Roles allowed: " + ", ".join(f"`{r}`" for r in route.roles) + ".",
+            "security": [] if route.public else [{"bearerAuth": []}],
+            "parameters": parameters, "responses": responses, "description": description,
+            "x-roles": list(route.roles), "x-server-controlled-fields": controlled,
         }
         if route.body:
-            operation["requestBody"] = {"required": True, "content": {
+            operation["requestBody"] = {"required": not route.body_optional, "content": {
                 "application/json": {"schema": _schema(route.body)}}}
         operations.setdefault(path, {})[route.method.lower()] = operation
     for path, ops in operations.items():
         spec.path(path=path, operations=ops)
-    return spec.to_dict()
+    document = spec.to_dict()
+    _numeric_bounds_only_on_numbers(document)
+    return document

@@ -6,4 +6,7 @@ SERVICE_CLASSES = {
     "members": "services.members.service:MembersService",
     "services_desk": "services.services_desk.service:ServicesDeskService",
     "donations": "services.donations.service:DonationsService",
+    # Lives beside the gateway (it serves the gateway's webhook registrations) but runs like
+    # any other service, with its own database.
+    "webhooks": "gateway.webhooks.service:WebhooksService",
 }

@@ -35,7 +35,7 @@ DASHBOARD = DEPLOY / "grafana" / "liudong-dashboard.json"
 POLICY_SCRIPT = DEPLOY / "rabbitmq" / "rpc_ttl_policy.py"
 
 # -- what the platform is (see services/plumbing/config.py, runner.py, gateway/server.py) --------
-SERVICES = ("members", "services_desk", "donations")
+SERVICES = ("members", "services_desk", "donations", "webhooks")
 PROCESSES = SERVICES + ("gateway",)
 PROCESS_COMMANDS = {
     **{s: ["python", "-m", "services.plumbing.runner", s] for s in SERVICES},
@@ -44,10 +44,14 @@ PROCESS_COMMANDS = {
 POLICY_CMD = "python deploy/rabbitmq/rpc_ttl_policy.py"
 TOPOLOGY_CMD = "python -m services.plumbing.topology"
 MIGRATE_CMD = "python -m services.plumbing.migrate"
-METRICS_PORTS = {"gateway": 9100, "members": 9101, "services_desk": 9102, "donations": 9103}
+METRICS_PORTS = {"gateway": 9100, "members": 9101, "services_desk": 9102, "donations": 9103,
+                 "webhooks": 9104}
 GATEWAY_PORT = 8080
 DB_URL = {p: f"{p.upper()}_DATABASE_URL" for p in PROCESSES}
 ID_KEYS = {"LIUDONG_ID_HASH_KEY", "LIUDONG_ID_ENCRYPTION_KEY"}
+# The processes given the ID keys; every other process must not get them (webhooks never reads
+# them: see test_id_keys_go_only_where_they_may_be_read).
+ID_KEY_PROCESSES = {"members", "services_desk", "donations"}
 # Every environment variable a platform container may be given (all are read by the code).
 APP_ENV = ({"AMQP_URI", "GATEWAY_RPC_TIMEOUT_SECONDS", "LIUDONG_MAX_WORKERS",
             "LIUDONG_EVENT_MAX_RETRIES", "GATEWAY_HOST", "GATEWAY_PORT", "LIUDONG_VAR_DIR",
@@ -177,6 +181,24 @@ def test_the_list_matches_the_code():
     assert "RABBITMQ_MANAGEMENT_URL" in POLICY_SCRIPT.read_text()
 
 
+
+def test_id_keys_go_only_where_they_may_be_read():
+    """A service left without the ID keys must not read them: nothing in its package (for
+    webhooks, gateway/webhooks/) names them. The container config carries them for every service
+    (services/plumbing/config.py), with local-only defaults, so a missing key would not fail."""
+    from services import SERVICE_CLASSES
+    assert ID_KEY_PROCESSES < set(PROCESSES) and "members" in ID_KEY_PROCESSES
+    for process in set(SERVICES) - ID_KEY_PROCESSES:
+        package = REPO.joinpath(*SERVICE_CLASSES[process].split(":")[0].split(".")[:-1])
+        for path in package.rglob("*.py"):
+            if "tests" in path.parts:
+                continue
+            text = path.read_text(encoding="utf-8")
+            for name in ("ID_HASH_KEY", "ID_ENCRYPTION_KEY", "IdProtector", "id_numbers"):
+                assert name not in text, \
+                    f"{path.relative_to(REPO)} uses {name}: give {process} the ID keys"
+
+
 # -- docker compose ------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def compose():
@@ -237,8 +259,12 @@ def test_compose_environment(compose):
         port = METRICS_PORTS[process]
         assert env[f"{process.upper()}_METRICS_PORT"] == str(port)
         assert f"127.0.0.1:{port}:{port}" in compose[process]["ports"]
-    for service in SERVICES:
-        assert ID_KEYS <= set(compose[service]["environment"])
+    for process in PROCESSES:
+        env = set(compose[process]["environment"])
+        if process in ID_KEY_PROCESSES:
+            assert ID_KEYS <= env, process
+        else:
+            assert not ID_KEYS & env, f"{process} must not get the ID keys"
     gateway = compose["gateway"]["environment"]
     assert gateway["GATEWAY_HOST"] == "0.0.0.0"
     assert gateway["GATEWAY_PORT"] == str(GATEWAY_PORT)
@@ -320,7 +346,8 @@ def test_kustomization_lists_every_manifest(k8s):
         assert obj["metadata"]["labels"]["app.kubernetes.io/component"] in {
             "config", "setup", "service", "gateway"}, obj["metadata"]["name"]
     kinds = sorted(o["kind"] for o in objects)
-    assert kinds.count("Deployment") == 4 and kinds.count("PodDisruptionBudget") == 4
+    assert kinds.count("Deployment") == len(PROCESSES)
+    assert kinds.count("PodDisruptionBudget") == len(PROCESSES)
     assert {"Namespace", "ConfigMap", "Secret", "Job", "Service"} <= set(kinds)
 
 
@@ -360,6 +387,10 @@ def test_k8s_deployments_run_the_processes(k8s):
             f"{process} gets another process's database"
         for setting in ("LIUDONG_MAX_WORKERS", "LIUDONG_EVENT_MAX_RETRIES"):
             assert setting in env
+        if process in ID_KEY_PROCESSES:
+            assert ID_KEYS <= set(env), process
+        else:
+            assert not ID_KEYS & set(env), f"{process} must not get the ID keys"
         if process == "gateway":
             assert ports["http"] == GATEWAY_PORT
             assert configmap["GATEWAY_HOST"] == "0.0.0.0"
@@ -371,7 +402,6 @@ def test_k8s_deployments_run_the_processes(k8s):
             assert container["livenessProbe"]["tcpSocket"] == {"port": "http"}
             assert "httpGet" not in container["livenessProbe"]
         else:
-            assert ID_KEYS <= set(env)
             for probe in ("readinessProbe", "livenessProbe"):
                 assert container[probe]["tcpSocket"] == {"port": "metrics"}, (process, probe)
 

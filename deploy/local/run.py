@@ -147,8 +147,9 @@ def print_banner(state: dict) -> None:
     lines = [
         "",
         f"  Gateway:  {BASE}    (OpenAPI: {BASE}/openapi.json)",
-        "  Metrics:  gateway :9100, members :9101, services_desk :9102, donations :9103 "
-        "(/metrics); RabbitMQ :15692",
+        "  Metrics:  gateway :9100, members :9101, services_desk :9102, donations :9103, "
+        "webhooks :9104 (/metrics); RabbitMQ :15692",
+        f"  Console:  http://127.0.0.1:{PORT}/console    Docs: {BASE}/docs",
         f"  Logs:     {LOG_DIR}/*.log (JSON lines)",
         "  Demo keys (Authorization: Bearer <key>):",
         f"    admin (platform)                    {state['admin_key']}",

@@ -7,5 +7,7 @@ CREATE ROLE services_desk LOGIN PASSWORD 'services_desk';
 CREATE DATABASE services_desk OWNER services_desk;
 CREATE ROLE donations LOGIN PASSWORD 'donations';
 CREATE DATABASE donations OWNER donations;
+CREATE ROLE webhooks LOGIN PASSWORD 'webhooks';
+CREATE DATABASE webhooks OWNER webhooks;
 CREATE ROLE gateway LOGIN PASSWORD 'gateway';
 CREATE DATABASE gateway OWNER gateway;

@@ -10,7 +10,7 @@ class Route:
     name: str
     method: str
     path: str                      # werkzeug rule, e.g. /api/v1/members/<member_id>
-    handler: Callable              # handler(ctx, **path_args) -> (status, body)
+    handler: Callable              # handler(ctx, **path_args) -> (status, body) or a Response
     summary: str
     tag: str
     roles: tuple = ()              # who may call it (with a key)
@@ -20,3 +20,5 @@ class Route:
     response: str | None = None    # "module:Schema" of a success body
     status: int = 200
     headers: tuple = field(default=())  # extra request headers documented: (name, description)
+    body_optional: bool = False    # the body may be left out (every field has a default)
+    response_type: str = "application/json"

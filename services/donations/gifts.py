@@ -1,25 +1,30 @@
-"""Cash gifts: recorded once per request, numbered without gaps, never refused for lateness.
+"""Gifts: cash and goods, one at a time or a whole paper list at once; recorded once per request,
+numbered without gaps, never refused for lateness, voided (never deleted) when entered wrongly.
 Plain Python: the entrypoints pass a Transaction (session + emit)."""
 import hashlib
 import json
 import uuid
 from decimal import Decimal
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.plumbing.caller import Caller
 from services.plumbing.db import Transaction
 from services.plumbing.envelope import utcnow
-from services.plumbing.errors import Conflict, ValidationFailed
-from services.plumbing.money import to_wire
+from services.plumbing.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from services.plumbing.money import LARGEST, to_wire
 from services.plumbing.pagination import as_utc
 
-from . import events
-from .campaigns import day_in_china, get_visible_campaign
-from .models import TENANCY, Donation, DonationRequestKey
+from . import events, goods
+from .campaigns import (CASH, CLOSED, DRAFT, IN_KIND, SETTLED, day_in_china,
+                        get_visible_campaign)
+from .models import (TENANCY, Campaign, Donation, DonationBatch, DonationItem,
+                     DonationRequestKey)
 
 CHANNELS = ("cash", "bank_transfer", "wechat", "alipay", "other")
+PUBLIC_NAME_CHOICES = ("name", "masked")
 DEFAULT_MAX_AMOUNT = Decimal("10000000.00")
 
 KEY_HEADER = "Idempotency-Key"
@@ -30,46 +35,207 @@ PLATFORM_SCOPE = "platform"
 
 def record_donation(tx: Transaction, caller: Caller, campaign_id, data: dict,
                     idempotency_key: str | None) -> tuple[Donation, bool]:
-    """Records a gift (`data` as DonationCreateSchema loads it) and emits `donation_received`.
-    With an idempotency key seen before, returns the gift that key recorded instead.
-    Returns (donation, replayed)."""
+    """Records a cash gift (`data` as DonationCreateSchema loads it) and emits
+    `donation_received`. With an idempotency key seen before, returns the gift that key
+    recorded instead. Returns (donation, replayed)."""
+    return _record_one(tx, caller, campaign_id, data, idempotency_key, CASH)
+
+
+def record_in_kind_donation(tx: Transaction, caller: Caller, campaign_id, data: dict,
+                            idempotency_key: str | None) -> tuple[Donation, bool]:
+    """Records a gift of goods: its items, each valued in yuan by `valued_by`. Its amount is the
+    sum of the valuations; it counts towards the goods total, never the cash."""
+    return _record_one(tx, caller, campaign_id, data, idempotency_key, IN_KIND)
+
+
+def _record_one(tx, caller, campaign_id, data, idempotency_key, kind):
     _check_key(idempotency_key)
     session = tx.session
     # The row lock serialises gifts to this campaign: the receipt counter, and a retry of a
     # request waiting for its first attempt, which then finds that attempt's key.
     campaign = get_visible_campaign(session, caller, campaign_id, lock=True)
-    request_hash = _fingerprint(campaign.id, data)
+    request_hash = _fingerprint(campaign.id, kind, data)
+    earlier = _earlier_request(session, caller, idempotency_key, request_hash)
+    if earlier is not None:
+        if earlier.donation_id is None:
+            raise _key_reused()
+        return session.get(Donation, earlier.donation_id), True
+    _require_taking_gifts(campaign)
+    donation = _add_gift(tx, caller, campaign, data, kind, batch_id=None)
     if idempotency_key is not None:
-        earlier = session.get(DonationRequestKey, (_key_scope(caller), idempotency_key))
-        if earlier is not None:
-            if earlier.request_hash != request_hash:
-                raise _key_reused()
-            return session.get(Donation, earlier.donation_id), True
-
-    received_at = utcnow()
-    campaign.receipts_issued += 1
-    donation = Donation(
-        id=str(uuid.uuid4()), campaign_id=campaign.id, receipt_no=campaign.receipts_issued,
-        amount=data["amount"], member_id=data["member_id"],
-        donor_name=_donor_name(session, caller, data), anonymous=data["anonymous"],
-        channel=data["channel"], late=day_in_china(received_at) > campaign.closes_on,
-        received_at=received_at)
-    session.add(donation)
-    session.flush()
-    if idempotency_key is not None:
-        _remember_key(session, caller, idempotency_key, request_hash, donation)
-    tx.emit(events.donation_received(donation))
+        _remember_key(session, caller, idempotency_key, request_hash, donation_id=donation.id)
     return donation, False
 
 
-def donation_view(donation: Donation, replayed: bool) -> dict:
+def record_batch(tx: Transaction, caller: Caller, campaign_id, data: dict,
+                 idempotency_key: str | None) -> tuple[DonationBatch, list[Donation], bool]:
+    """Offline cash gifts from a paper list: accepted whole when the declared count and total
+    match the gifts entered, else refused whole (nothing written). Receipt numbers run on
+    without gaps in the order of the list."""
+    _check_key(idempotency_key)
+    session = tx.session
+    campaign = get_visible_campaign(session, caller, campaign_id, lock=True)
+    request_hash = _fingerprint(campaign.id, "batch", data)
+    earlier = _earlier_request(session, caller, idempotency_key, request_hash)
+    if earlier is not None:
+        if earlier.batch_id is None:
+            raise _key_reused()
+        batch = session.get(DonationBatch, earlier.batch_id)
+        return batch, batch_gifts(session, batch.id), True
+    _require_taking_gifts(campaign)
+    entered_total = sum((gift["amount"] for gift in data["gifts"]), Decimal("0.00"))
+    problems = {}
+    if len(data["gifts"]) != data["declared_count"]:
+        problems["declared_count"] = [
+            f"declares {data['declared_count']} gifts but {len(data['gifts'])} were entered"]
+    if entered_total != data["declared_total"]:
+        problems["declared_total"] = [
+            f"declares {to_wire(data['declared_total'])} but the gifts add up to "
+            f"{to_wire(entered_total)}"]
+    if problems:
+        raise ValidationFailed("the batch does not match its declared count and total",
+                               problems)
+    batch = DonationBatch(id=str(uuid.uuid4()), campaign_id=campaign.id,
+                          reference=data["reference"].strip(),
+                          declared_count=data["declared_count"],
+                          declared_total=data["declared_total"], created_at=utcnow())
+    session.add(batch)
+    session.flush()
+    gifts = []
+    for index, gift in enumerate(data["gifts"]):
+        try:
+            gifts.append(_add_gift(tx, caller, campaign, gift, CASH, batch_id=batch.id))
+        except ValidationFailed as exc:
+            # One bad line refuses the whole list; say which line.
+            raise ValidationFailed("invalid input", {
+                f"gifts.{index}.{field}": messages for field, messages in exc.fields.items()})
+    if idempotency_key is not None:
+        _remember_key(session, caller, idempotency_key, request_hash, batch_id=batch.id)
+    return batch, gifts, False
+
+
+def void_donation(tx: Transaction, caller: Caller, campaign_id, donation_id,
+                  reason: str) -> Donation:
+    """Voids a wrong entry: it stays in the ledger with the reason, and leaves the totals.
+    Money or goods already handed out cannot be voided away (409)."""
+    session = tx.session
+    campaign = get_visible_campaign(session, caller, campaign_id, lock=True)
+    donation = _gift_of(session, campaign, donation_id)
+    if campaign.status == SETTLED:
+        raise InvalidTransition("a settled campaign's ledger is final",
+                                {"status": [f"is {campaign.status}"]})
+    if donation.voided_at is not None:
+        raise InvalidTransition("this gift is already voided", {"voided_at": ["already set"]})
+    if donation.kind == CASH:
+        available = campaign.cash_balance - campaign.cash_reserved
+        if donation.amount > available:
+            raise Conflict("the cash of this gift is already promised or handed out", {
+                "amount": [f"{to_wire(donation.amount)} exceeds the cash available "
+                           f"({to_wire(available)})"]})
+        campaign.cash_balance -= donation.amount
+    else:
+        goods.check_void_leaves_enough(session, campaign.id, donation.id)
+    donation.voided_at = utcnow()
+    donation.void_reason = reason.strip()
+    session.flush()
+    if donation.kind == CASH:
+        tx.emit(events.donation_voided(donation))
+    return donation
+
+
+def get_donation(session: Session, caller: Caller, campaign_id, donation_id) -> Donation:
+    """One gift (its receipt) of a campaign in the caller's subtree."""
+    return _gift_of(session, get_visible_campaign(session, caller, campaign_id), donation_id)
+
+
+def _require_taking_gifts(campaign: Campaign) -> None:
+    """Open and closed campaigns take gifts (closed ones as late gifts, never refused); a draft
+    has not started, and a settled campaign's ledger is final."""
+    if campaign.status in (DRAFT, SETTLED):
+        raise InvalidTransition(f"a {campaign.status} campaign takes no gifts",
+                                {"status": [f"is {campaign.status}"]})
+
+
+def _add_gift(tx: Transaction, caller: Caller, campaign: Campaign, data: dict, kind: str,
+              batch_id: str | None) -> Donation:
+    session = tx.session
+    received_at = utcnow()
+    donor_name = _donor_name(session, caller, data)
+    if kind == CASH:
+        amount = data["amount"]
+    else:
+        amount = sum((item["valuation"] for item in data["items"]), Decimal("0.00"))
+        if amount > LARGEST:
+            raise ValidationFailed("invalid input", {"items": ["valuations add up to too much"]})
+    campaign.receipts_issued += 1
+    donation = Donation(
+        id=str(uuid.uuid4()), campaign_id=campaign.id, receipt_no=campaign.receipts_issued,
+        amount=amount, kind=kind, valued_by=data.get("valued_by"), member_id=data["member_id"],
+        donor_name=donor_name, anonymous=data["anonymous"], public_name=data["public_name"],
+        channel=data.get("channel", "other") if kind == CASH else "goods",
+        late=day_in_china(received_at) > campaign.closes_on or campaign.status == CLOSED,
+        received_at=received_at, batch_id=batch_id)
+    session.add(donation)
+    session.flush()  # before its items, which refer to it
+    if kind == CASH:
+        campaign.cash_balance += amount
+    else:
+        for line_no, item in enumerate(data["items"], start=1):
+            session.add(DonationItem(
+                id=str(uuid.uuid4()), donation_id=donation.id, campaign_id=campaign.id,
+                line_no=line_no, name=item["name"].strip(), unit=item["unit"].strip(),
+                quantity=item["quantity"], valuation=item["valuation"]))
+    session.flush()
+    if kind == CASH:
+        tx.emit(events.donation_received(donation))
+    return donation
+
+
+def _gift_of(session: Session, campaign: Campaign, donation_id) -> Donation:
+    donation = session.get(Donation, donation_id) if isinstance(donation_id, str) else None
+    if donation is None or donation.campaign_id != campaign.id:
+        raise NotFound("gift not found")
+    return donation
+
+
+def batch_gifts(session: Session, batch_id: str) -> list[Donation]:
+    return list(session.scalars(select(Donation).where(Donation.batch_id == batch_id)
+                                .order_by(Donation.receipt_no)))
+
+
+def items_of(session: Session, donation_ids: list[str]) -> dict[str, list[DonationItem]]:
+    found = {donation_id: [] for donation_id in donation_ids}
+    if donation_ids:
+        for item in session.scalars(select(DonationItem).where(
+                DonationItem.donation_id.in_(donation_ids)).order_by(DonationItem.line_no)):
+            found[item.donation_id].append(item)
+    return found
+
+
+def item_view(item: DonationItem) -> dict:
+    return {"name": item.name, "unit": item.unit, "quantity": item.quantity,
+            "valuation": item.valuation}
+
+
+def donation_view(donation: Donation, replayed: bool = False,
+                  items: list[DonationItem] = ()) -> dict:
     return {
         "id": donation.id, "campaign_id": donation.campaign_id, "receipt_no": donation.receipt_no,
-        "amount": donation.amount, "member_id": donation.member_id,
+        "kind": donation.kind, "amount": donation.amount, "member_id": donation.member_id,
         "donor": None if donation.anonymous else donation.donor_name,
-        "anonymous": donation.anonymous, "late": donation.late, "channel": donation.channel,
-        "received_at": as_utc(donation.received_at), "replayed": replayed,
+        "anonymous": donation.anonymous, "public_name": donation.public_name,
+        "late": donation.late, "channel": donation.channel,
+        "received_at": as_utc(donation.received_at), "batch_id": donation.batch_id,
+        "valued_by": donation.valued_by, "items": [item_view(item) for item in items],
+        "voided": donation.voided_at is not None,
+        "voided_at": as_utc(donation.voided_at) if donation.voided_at else None,
+        "void_reason": donation.void_reason, "replayed": replayed,
     }
+
+
+def donation_views(session: Session, donations: list[Donation], replayed: bool = False):
+    items = items_of(session, [d.id for d in donations if d.kind == IN_KIND])
+    return [donation_view(d, replayed, items.get(d.id, ())) for d in donations]
 
 
 def _donor_name(session: Session, caller: Caller, data: dict) -> str | None:
@@ -97,18 +263,34 @@ def _key_reused() -> Conflict:
                     {KEY_HEADER: ["was used for a different request"]})
 
 
-def _fingerprint(campaign_id: str, data: dict) -> str:
+def _earlier_request(session: Session, caller: Caller, key: str | None,
+                     request_hash: str) -> DonationRequestKey | None:
+    """The request an idempotency key recorded before, if any; 409 if it was another one."""
+    if key is None:
+        return None
+    earlier = session.get(DonationRequestKey, (_key_scope(caller), key))
+    if earlier is not None and earlier.request_hash != request_hash:
+        raise _key_reused()
+    return earlier
+
+
+def _fingerprint(campaign_id: str, kind: str, data: dict) -> str:
     """SHA-256 of the canonical JSON of the request: the campaign and the body as loaded, so
-    that "5" and "5.00", or an omitted default and the default itself, are the same request."""
-    canonical = json.dumps({"campaign_id": campaign_id, "body": data}, sort_keys=True,
-                           separators=(",", ":"), ensure_ascii=False, default=to_wire)
+    that "5" and "5.00", or an omitted default and the default itself, are the same request.
+    A cash gift keeps the fingerprint it had before other kinds of request existed."""
+    request = {"campaign_id": campaign_id, "body": data}
+    if kind != CASH:
+        request["kind"] = kind
+    canonical = json.dumps(request, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                           default=to_wire)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def _remember_key(session: Session, caller: Caller, key: str, request_hash: str,
-                  donation: Donation) -> None:
+                  donation_id: str | None = None, batch_id: str | None = None) -> None:
     session.add(DonationRequestKey(scope=_key_scope(caller), key=key, request_hash=request_hash,
-                                   donation_id=donation.id, created_at=utcnow()))
+                                   donation_id=donation_id, batch_id=batch_id,
+                                   created_at=utcnow()))
     try:
         session.flush()
     except IntegrityError:

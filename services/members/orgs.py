@@ -5,14 +5,17 @@ org *and* from the subtree of its host org (dual management, 双重管理).
 """
 import uuid
 
-from sqlalchemy import or_, select
+from sqlalchemy import false, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from services.plumbing.caller import Caller
+from services.plumbing.db import Transaction
 from services.plumbing.envelope import utcnow
-from services.plumbing.errors import Forbidden, NotFound, ValidationFailed
+from services.plumbing.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
+from . import events
 from .models import Member, OrgUnit
+from .text import storable
 
 HOME_KINDS = ("county", "township", "village_branch")
 HOST_KINDS = ("joint_committee", "second_level_committee", "comprehensive_committee",
@@ -24,8 +27,14 @@ def side_of(kind: str) -> str:
     return "home" if kind in HOME_KINDS else "host"
 
 
+def plausible_id(value) -> bool:
+    """An id from a URL path could be anything; only one a database can look up is tried (a
+    NUL byte or an unpaired surrogate would make PostgreSQL fail rather than find nothing)."""
+    return isinstance(value, str) and 0 < len(value) <= 36 and storable(value)
+
+
 def get_org(session: Session, org_id: str | None) -> OrgUnit | None:
-    return session.get(OrgUnit, org_id) if org_id else None
+    return session.get(OrgUnit, org_id) if plausible_id(org_id) else None
 
 
 def caller_path(session: Session, caller: Caller) -> str | None:
@@ -53,8 +62,37 @@ def visible_members_clause(session: Session, caller: Caller):
     prefix = caller_path(session, caller)
     if prefix is None:
         return None
-    orgs = visible_orgs_subquery(prefix)
-    return or_(Member.home_org_id.in_(orgs), Member.host_org_id.in_(orgs))
+    return members_under_clause(session, prefix)
+
+
+# Up to this many units, a subtree is sent to the database as a list of ids rather than as a
+# subquery: with the values in hand PostgreSQL's statistics estimate the scope well and pick
+# the right index for a list page over millions of members (bench/members_list.py).
+INLINE_SUBTREE_LIMIT = 5000
+
+
+def members_under_clause(session: Session, prefix: str):
+    """Members whose home org (home-side subtree) or host org (host-side subtree) lies under
+    `prefix`. A subtree is all of one side (a unit's kind always matches its parent's side),
+    and home_org_id only ever names home-side units, host_org_id host-side ones, so only one
+    column can match: testing just that one keeps the query on a single index."""
+    units = session.execute(select(OrgUnit.id, OrgUnit.kind).where(
+        OrgUnit.path.startswith(prefix, autoescape=True)).limit(INLINE_SUBTREE_LIMIT + 1)).all()
+    if not units:
+        return false()
+    column = Member.home_org_id if side_of(units[0].kind) == "home" else Member.host_org_id
+    if len(units) > INLINE_SUBTREE_LIMIT:
+        return column.in_(visible_orgs_subquery(prefix))
+    return column.in_([unit.id for unit in units])
+
+
+def county_of(session: Session, org: OrgUnit) -> OrgUnit | None:
+    """The county a home-side unit belongs to (itself if it is one)."""
+    ids = [part for part in org.path.split("/") if part]
+    if not ids:
+        return None
+    rows = session.scalars(select(OrgUnit).where(OrgUnit.id.in_(ids), OrgUnit.kind == "county"))
+    return next(iter(rows), None)
 
 
 def create_org_unit(session: Session, caller: Caller, data: dict) -> OrgUnit:
@@ -64,6 +102,8 @@ def create_org_unit(session: Session, caller: Caller, data: dict) -> OrgUnit:
         parent = get_org(session, data["parent_id"])
         if not in_scope(session, caller, parent):
             raise ValidationFailed("unknown parent", {"parent_id": ["no such org unit in your scope"]})
+        if parent.closed_at is not None:
+            raise ValidationFailed("closed parent", {"parent_id": ["this org unit is closed"]})
         if side_of(parent.kind) != side_of(data["kind"]):
             raise ValidationFailed("wrong tree", {
                 "kind": [f"a {data['kind']} cannot sit under a {parent.kind}"]})
@@ -72,7 +112,7 @@ def create_org_unit(session: Session, caller: Caller, data: dict) -> OrgUnit:
                         {"parent_id": ["required for your key"]})
     org_id = str(uuid.uuid4())
     org = OrgUnit(id=org_id, parent_id=parent.id if parent else None, kind=data["kind"],
-                  name=data["name"], city=data.get("city"),
+                  name=data["name"], city=data.get("city"), contact=data.get("contact"),
                   path=(parent.path if parent else "/") + org_id + "/", created_at=utcnow())
     session.add(org)
     session.flush()
@@ -92,3 +132,74 @@ def list_visible_orgs(session: Session, caller: Caller) -> list[OrgUnit]:
     if prefix is not None:
         query = query.where(OrgUnit.path.startswith(prefix, autoescape=True))
     return list(session.scalars(query))
+
+
+def move_org_unit(tx: Transaction, caller: Caller, org_id: str, data: dict) -> OrgUnit:
+    """Re-parent a unit: its whole subtree's paths change in one UPDATE."""
+    session = tx.session
+    org = get_visible_org(session, caller, org_id)
+    parent = get_org(session, data["parent_id"])
+    if not in_scope(session, caller, parent):
+        raise ValidationFailed("unknown parent", {"parent_id": ["no such org unit in your scope"]})
+    if parent.path.startswith(org.path):
+        raise ValidationFailed("cycle", {"parent_id": ["cannot move a unit under itself"]})
+    if side_of(parent.kind) != side_of(org.kind):
+        raise ValidationFailed("wrong tree", {
+            "parent_id": [f"a {org.kind} cannot sit under a {parent.kind}"]})
+    if parent.closed_at is not None:
+        raise ValidationFailed("closed parent", {"parent_id": ["this org unit is closed"]})
+    if org.parent_id == parent.id:
+        return org
+    old_path, new_path = org.path, parent.path + org.id + "/"
+    session.execute(
+        update(OrgUnit).where(OrgUnit.path.startswith(old_path, autoescape=True))
+        .values(path=literal(new_path) + func.substr(OrgUnit.path, len(old_path) + 1))
+        .execution_options(synchronize_session=False))
+    session.execute(update(OrgUnit).where(OrgUnit.id == org.id).values(parent_id=parent.id)
+                    .execution_options(synchronize_session=False))
+    session.expire_all()
+    org = session.get(OrgUnit, org_id)
+    tx.emit(events.org_unit_moved(org, old_path))
+    return org
+
+
+def close_org_unit(tx: Transaction, caller: Caller, org_id: str) -> OrgUnit:
+    """Closing is refused while members still belong to the unit or open units sit under it."""
+    session = tx.session
+    org = get_visible_org(session, caller, org_id)
+    if org.closed_at is not None:
+        raise Conflict("org unit already closed", {"org_id": ["already closed"]})
+    members = session.scalar(select(func.count()).select_from(Member).where(
+        or_(Member.home_org_id == org.id, Member.host_org_id == org.id)))
+    if members:
+        raise Conflict("move its members first", {"org_id": [f"{members} members still belong here"]})
+    children = session.scalar(select(func.count()).select_from(OrgUnit).where(
+        OrgUnit.parent_id == org.id, OrgUnit.closed_at.is_(None)))
+    if children:
+        raise Conflict("close or move its units first", {"org_id": [f"{children} open units below"]})
+    org.closed_at = utcnow()
+    session.flush()
+    tx.emit(events.org_unit_closed(org))
+    return org
+
+
+def subtree_with_counts(session: Session, caller: Caller, org_id: str) -> list[dict]:
+    """Every unit of a subtree with its own members (home and host side) and its subtree's
+    totals: two grouped queries, totals summed here along the paths."""
+    root = get_visible_org(session, caller, org_id)
+    units = list(session.scalars(select(OrgUnit).where(
+        OrgUnit.path.startswith(root.path, autoescape=True)).order_by(OrgUnit.path)))
+    inside = visible_orgs_subquery(root.path)
+    home = dict(session.execute(select(Member.home_org_id, func.count()).where(
+        Member.home_org_id.in_(inside)).group_by(Member.home_org_id)).all())
+    host = dict(session.execute(select(Member.host_org_id, func.count()).where(
+        Member.host_org_id.in_(inside)).group_by(Member.host_org_id)).all())
+    totals = {unit.id: [0, 0] for unit in units}
+    for unit in units:
+        for ancestor in unit.path.strip("/").split("/"):
+            if ancestor in totals:
+                totals[ancestor][0] += home.get(unit.id, 0)
+                totals[ancestor][1] += host.get(unit.id, 0)
+    return [{"org": unit, "home_members": home.get(unit.id, 0),
+             "host_members": host.get(unit.id, 0), "subtree_home_members": totals[unit.id][0],
+             "subtree_host_members": totals[unit.id][1]} for unit in units]

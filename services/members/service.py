@@ -9,10 +9,14 @@ from services.plumbing.subscriber import subscribe
 from services.plumbing.validation import load
 from services.donations import events as donation_events
 
-from . import events, orgs, registry
+from . import activities, bulk, care, events, flows, notices, orgs, registry, reports
+from . import schemas as s
 from .id_numbers import IdProtector
 from .models import PLUMBING, Base
-from .schemas import MemberPageSchema, MemberSchema, OrgUnitCreateSchema, OrgUnitSchema
+
+
+def _caller(wire) -> Caller:
+    return Caller.from_wire(wire)
 
 
 class MembersService(HealthCheck):
@@ -29,50 +33,312 @@ class MembersService(HealthCheck):
     # -- org units ------------------------------------------------------------------------------
     @rpc
     def create_org_unit(self, caller, body):
-        caller = Caller.from_wire(caller)
-        data = load(OrgUnitCreateSchema, body)
+        caller = _caller(caller)
+        data = load(s.OrgUnitCreateSchema, body)
         with self.db.transaction() as tx:
             org = orgs.create_org_unit(tx.session, caller, data)
             tx.emit(events.org_unit_registered(org))
-        return OrgUnitSchema().dump(org)
+        return s.OrgUnitSchema().dump(org)
 
     @rpc
     def get_org_unit(self, caller, org_id):
         with self.db.read() as session:
-            return OrgUnitSchema().dump(orgs.get_visible_org(session, Caller.from_wire(caller), org_id))
+            return s.OrgUnitSchema().dump(orgs.get_visible_org(session, _caller(caller), org_id))
 
     @rpc
     def list_org_units(self, caller):
         with self.db.read() as session:
-            return OrgUnitSchema(many=True).dump(
-                orgs.list_visible_orgs(session, Caller.from_wire(caller)))
+            return s.OrgUnitSchema(many=True).dump(orgs.list_visible_orgs(session, _caller(caller)))
+
+    @rpc
+    def move_org_unit(self, caller, org_id, body):
+        data = load(s.OrgUnitMoveSchema, body)
+        with self.db.transaction() as tx:
+            return s.OrgUnitSchema().dump(orgs.move_org_unit(tx, _caller(caller), org_id, data))
+
+    @rpc
+    def close_org_unit(self, caller, org_id):
+        with self.db.transaction() as tx:
+            return s.OrgUnitSchema().dump(orgs.close_org_unit(tx, _caller(caller), org_id))
+
+    @rpc
+    def org_subtree(self, caller, org_id):
+        with self.db.read() as session:
+            return s.OrgSubtreeSchema().dump(
+                {"items": orgs.subtree_with_counts(session, _caller(caller), org_id)})
 
     # -- members --------------------------------------------------------------------------------
     @rpc
     def register_member(self, caller, body):
         with self.db.transaction() as tx:
-            member = registry.register_member(tx, Caller.from_wire(caller), body, self._protector())
-            return MemberSchema().dump(registry.member_view(member))
+            member = registry.register_member(tx, _caller(caller), body, self._protector())
+            return s.MemberSchema().dump(registry.member_view(member))
 
     @rpc
     def get_member(self, caller, member_id):
         with self.db.read() as session:
-            member = registry.get_member(session, Caller.from_wire(caller), member_id)
-            return MemberSchema().dump(registry.member_view(member))
+            member = registry.get_member(session, _caller(caller), member_id)
+            return s.MemberSchema().dump(registry.member_view(member))
+
+    @rpc
+    def update_member(self, caller, member_id, body):
+        with self.db.transaction() as tx:
+            member = registry.update_member(tx.session, _caller(caller), member_id, body)
+            return s.MemberSchema().dump(registry.member_view(member))
+
+    @rpc
+    def reveal_id_number(self, caller, member_id):
+        with self.db.read() as session:
+            return {"id_number": registry.reveal_id_number(session, _caller(caller), member_id,
+                                                           self._protector())}
 
     @rpc
     def list_members(self, caller, params):
         with self.db.read() as session:
-            members, next_cursor = registry.list_members(session, Caller.from_wire(caller), params)
-            return MemberPageSchema().dump({
+            members, next_cursor = registry.list_members(session, _caller(caller), params)
+            return s.MemberPageSchema().dump({
                 "items": [registry.member_view(m) for m in members], "next_cursor": next_cursor})
+
+    # -- flow lifecycle -------------------------------------------------------------------------
+    @rpc
+    def flow_step(self, caller, member_id, action, body):
+        with self.db.transaction() as tx:
+            member = flows.transition(tx, _caller(caller), member_id, action, body)
+            return s.MemberSchema().dump(registry.member_view(member))
+
+    @rpc
+    def member_history(self, caller, member_id):
+        with self.db.read() as session:
+            return s.FlowHistorySchema().dump(
+                {"items": flows.history(session, _caller(caller), member_id)})
+
+    @rpc
+    def create_self_report(self, caller, body):
+        with self.db.transaction() as tx:
+            report = flows.create_self_report(tx.session, _caller(caller), body, self._protector())
+            return s.SelfReportSchema().dump(flows.self_report_view(report))
+
+    @rpc
+    def list_self_reports(self, caller, params):
+        with self.db.read() as session:
+            reports, next_cursor = flows.list_self_reports(session, _caller(caller), params)
+            return s.SelfReportPageSchema().dump({
+                "items": [flows.self_report_view(r) for r in reports], "next_cursor": next_cursor})
+
+    @rpc
+    def decide_self_report(self, caller, report_id, accept, body):
+        with self.db.transaction() as tx:
+            report = flows.decide_self_report(tx, _caller(caller), report_id, bool(accept), body,
+                                              self._protector())
+            return s.SelfReportSchema().dump(flows.self_report_view(report))
+
+    @rpc
+    def log_contact_attempt(self, caller, member_id, body):
+        with self.db.transaction() as tx:
+            return s.ContactAttemptSchema().dump(
+                flows.log_contact_attempt(tx.session, _caller(caller), member_id, body))
+
+    @rpc
+    def list_contact_attempts(self, caller, member_id):
+        with self.db.read() as session:
+            return s.ContactAttemptListSchema().dump(
+                {"items": flows.contact_attempts(session, _caller(caller), member_id)})
+
+    @rpc
+    def found_stats(self, caller, params):
+        query = load(s.YearQuerySchema, params)
+        with self.db.read() as session:
+            return s.FoundStatsSchema().dump(
+                {"items": flows.found_stats(session, _caller(caller), query)})
+
+    # -- life of the branch ---------------------------------------------------------------------
+    @rpc
+    def create_activity(self, caller, body):
+        with self.db.transaction() as tx:
+            return s.ActivitySchema().dump(activities.create_activity(tx.session, _caller(caller), body))
+
+    @rpc
+    def get_activity(self, caller, activity_id):
+        with self.db.read() as session:
+            return s.ActivitySchema().dump(activities.get_activity(session, _caller(caller), activity_id))
+
+    @rpc
+    def participate(self, caller, activity_id, step, body):
+        """step: sign_up, attend (sign-in) or leave."""
+        handlers = {"sign_up": activities.sign_up, "attend": activities.attend,
+                    "leave": activities.request_leave}
+        with self.db.transaction() as tx:
+            return s.ParticipationSchema().dump(
+                handlers[step](tx.session, _caller(caller), activity_id, body))
+
+    @rpc
+    def activity_tally(self, caller, params):
+        with self.db.read() as session:
+            return s.TallySchema().dump(activities.tally(session, _caller(caller), params))
+
+    @rpc
+    def set_point_rule(self, caller, body):
+        with self.db.transaction() as tx:
+            return s.PointRuleSchema().dump(activities.set_point_rule(tx.session, _caller(caller), body))
+
+    @rpc
+    def list_point_rules(self, caller, params):
+        with self.db.read() as session:
+            return s.PointRuleListSchema().dump(
+                {"items": activities.point_rules(session, _caller(caller), params)})
+
+    @rpc
+    def award_points(self, caller, member_id, body):
+        with self.db.transaction() as tx:
+            return s.PointEntrySchema().dump(
+                activities.award_points(tx.session, _caller(caller), member_id, body))
+
+    @rpc
+    def point_ledger(self, caller, member_id):
+        with self.db.read() as session:
+            return s.PointLedgerSchema().dump(activities.point_ledger(session, _caller(caller), member_id))
+
+    @rpc
+    def points_ranking(self, caller, params):
+        with self.db.read() as session:
+            return s.RankingSchema().dump(activities.ranking(session, _caller(caller), params))
+
+    @rpc
+    def volunteer_hours(self, caller, member_id):
+        with self.db.read() as session:
+            return s.VolunteerHoursSchema().dump(
+                activities.volunteer_hours(session, _caller(caller), member_id))
+
+    # -- care and talent ------------------------------------------------------------------------
+    @rpc
+    def list_elderly(self, caller, params):
+        with self.db.read() as session:
+            members, next_cursor = care.elderly(session, _caller(caller), params)
+            return s.MemberPageSchema().dump({
+                "items": [registry.member_view(m) for m in members], "next_cursor": next_cursor})
+
+    @rpc
+    def log_care_visit(self, caller, member_id, body):
+        with self.db.transaction() as tx:
+            return s.CareVisitSchema().dump(care.log_visit(tx.session, _caller(caller), member_id, body))
+
+    @rpc
+    def list_care_visits(self, caller, member_id):
+        with self.db.read() as session:
+            return s.CareVisitListSchema().dump(
+                {"items": care.visits(session, _caller(caller), member_id)})
+
+    @rpc
+    def grant_hardship_help(self, caller, member_id, body):
+        with self.db.transaction() as tx:
+            return s.HardshipHelpSchema().dump(
+                care.grant_help(tx.session, _caller(caller), member_id, body))
+
+    @rpc
+    def list_hardship_help(self, caller, member_id):
+        with self.db.read() as session:
+            return s.HardshipHelpListSchema().dump(
+                care.help_records(session, _caller(caller), member_id))
+
+    @rpc
+    def award_honour(self, caller, body):
+        with self.db.transaction() as tx:
+            return s.HonourSchema().dump(care.award_honour(tx.session, _caller(caller), body))
+
+    @rpc
+    def list_honours(self, caller, params):
+        with self.db.read() as session:
+            return s.HonourListSchema().dump({"items": care.honours(session, _caller(caller), params)})
+
+    @rpc
+    def record_talent_return(self, caller, member_id, body):
+        with self.db.transaction() as tx:
+            return s.TalentReturnSchema().dump(
+                care.record_talent_return(tx.session, _caller(caller), member_id, body))
+
+    @rpc
+    def talent_report(self, caller, params):
+        with self.db.read() as session:
+            return s.TalentReportSchema().dump(care.talent_report(session, _caller(caller), params))
+
+    # -- notices --------------------------------------------------------------------------------
+    @rpc
+    def publish_notice(self, caller, body):
+        with self.db.transaction() as tx:
+            notice = notices.publish(tx, _caller(caller), body)
+        with self.db.read() as session:
+            return s.MemberNoticeSchema().dump(notices.notice_view(session, _caller(caller), notice.id))
+
+    @rpc
+    def get_notice(self, caller, notice_id):
+        with self.db.read() as session:
+            return s.MemberNoticeSchema().dump(notices.notice_view(session, _caller(caller), notice_id))
+
+    @rpc
+    def mark_notice_read(self, caller, notice_id, body):
+        with self.db.transaction() as tx:
+            return s.NoticeDeliverySchema().dump(
+                notices.mark_read(tx.session, _caller(caller), notice_id, body))
+
+    @rpc
+    def list_notice_deliveries(self, caller, notice_id, params):
+        with self.db.read() as session:
+            items, next_cursor = notices.deliveries(session, _caller(caller), notice_id, params)
+            return s.NoticeDeliveryPageSchema().dump({"items": items, "next_cursor": next_cursor})
+
+    @subscribe("members", "notice_published")
+    def on_notice_published(self, event):
+        data = events.NOTICE_PUBLISHED.load(event)
+        with self.db.transaction() as tx:
+            if record_first_delivery(tx, event):
+                notices.deliver(tx.session, data["notice_id"], data["path"])
+
+    # -- bulk import and export, reports --------------------------------------------------------
+    @rpc
+    def start_import(self, caller, body):
+        with self.db.transaction() as tx:
+            return s.ImportBatchSchema().dump(bulk.batch_view(bulk.start_import(tx, _caller(caller), body)))
+
+    @rpc
+    def get_import(self, caller, batch_id):
+        with self.db.read() as session:
+            return s.ImportBatchSchema().dump(bulk.batch_view(bulk.get_batch(session, _caller(caller), batch_id)))
+
+    @subscribe("members", "member_import_requested")
+    def on_member_import_requested(self, event):
+        data = events.MEMBER_IMPORT_REQUESTED.load(event)
+        bulk.run_import(self.db, event, data["batch_id"], self._protector())
+
+    @rpc
+    def export_members(self, caller, file_format, params):
+        with self.db.read() as session:
+            return s.MemberExportSchema().dump(
+                bulk.export_members(session, _caller(caller), file_format, params))
+
+    @rpc
+    def member_report(self, caller, params):
+        with self.db.read() as session:
+            return s.MemberReportSchema().dump(reports.member_report(session, _caller(caller), params))
+
+    @rpc
+    def flow_report(self, caller, params):
+        with self.db.read() as session:
+            return s.FlowReportSchema().dump(reports.flow_report(session, _caller(caller), params))
 
     # -- events ---------------------------------------------------------------------------------
     @subscribe("donations", "donation_received")
     def on_donation_received(self, event):
         data = donation_events.DONATION_RECEIVED.load(event)
+        self._credit_giving(event, data["member_id"], data["amount"])
+
+    @subscribe("donations", "donation_voided")
+    def on_donation_voided(self, event):
+        # Additive and never clamped: if the gift's own event is retried after its void, the
+        # total dips below the truth for a moment and then ends right.
+        data = donation_events.DONATION_VOIDED.load(event)
+        self._credit_giving(event, data["member_id"], -data["amount"])
+
+    def _credit_giving(self, event, member_id, amount):
         with self.db.transaction() as tx:
-            if not record_first_delivery(tx, event):
-                return
-            if data["member_id"]:
-                registry.credit_giving(tx.session, data["member_id"], data["amount"])
+            if record_first_delivery(tx, event) and member_id:
+                registry.credit_giving(tx.session, member_id, amount)

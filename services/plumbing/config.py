@@ -12,7 +12,8 @@ VAR_DIR = Path(os.environ.get("LIUDONG_VAR_DIR", REPO_ROOT / "var"))
 DEFAULT_AMQP_URI = "pyamqp://guest:guest@localhost:5672//"
 
 # Ports of the Prometheus endpoints in a local run; each process has its own.
-DEFAULT_METRICS_PORTS = {"gateway": 9100, "members": 9101, "services_desk": 9102, "donations": 9103}
+DEFAULT_METRICS_PORTS = {"gateway": 9100, "members": 9101, "services_desk": 9102, "donations": 9103,
+                         "webhooks": 9104}
 
 
 def amqp_uri() -> str:
@@ -46,9 +47,17 @@ def env_float(name: str, default: float) -> float:
     return float(os.environ.get(name, default))
 
 
+# Service-specific settings a deployment may set in the environment; they reach the container
+# config under the same name, and each service reads them with its own default.
+SERVICE_SETTINGS = ("DESK_SWEEP_SECONDS", "DESK_WARNING_SHARE", "DONATION_MAX_AMOUNT",
+                    "WEBHOOK_POLL_SECONDS", "WEBHOOK_TIMEOUT_SECONDS", "WEBHOOK_MAX_ATTEMPTS",
+                    "WEBHOOK_RETRY_BASE_SECONDS", "WEBHOOK_RETRY_MAX_SECONDS")
+
+
 def service_config(service: str) -> dict:
     """The nameko container config of one service process."""
-    return {
+    settings = {name: os.environ[name] for name in SERVICE_SETTINGS if name in os.environ}
+    return settings | {
         "AMQP_URI": amqp_uri(),
         "DATABASE_URL": database_url(service),
         "METRICS_PORT": metrics_port(service),

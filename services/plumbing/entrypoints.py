@@ -22,7 +22,8 @@ class HealthCheck:
 
 class TenancyProjection:
     """Keeps the service's projection of org units and members from the members service's
-    events; the service class sets `tenancy` (a `plumbing.tenancy.Tenancy`)."""
+    events (registrations, unit moves, flow steps that change a member's host org); the service
+    class sets `tenancy` (a `plumbing.tenancy.Tenancy`)."""
 
     tenancy = None
 
@@ -35,6 +36,45 @@ class TenancyProjection:
     def on_member_registered(self, event):
         from services.members.events import MEMBER_REGISTERED
         self._project(event, MEMBER_REGISTERED, self.tenancy.apply_member_registered)
+
+    @subscribe("members", "org_unit_moved")
+    def on_org_unit_moved(self, event):
+        from services.members.events import ORG_UNIT_MOVED
+        self._project(event, ORG_UNIT_MOVED, self.tenancy.apply_org_unit_moved)
+
+    # One handler per flow step (handler names name queues); all update where the member belongs.
+    @subscribe("members", "member_flowed_out")
+    def on_member_flowed_out(self, event):
+        self._project_flow(event)
+
+    @subscribe("members", "member_flow_accepted")
+    def on_member_flow_accepted(self, event):
+        self._project_flow(event)
+
+    @subscribe("members", "member_flow_refused")
+    def on_member_flow_refused(self, event):
+        self._project_flow(event)
+
+    @subscribe("members", "member_moved")
+    def on_member_moved(self, event):
+        self._project_flow(event)
+
+    @subscribe("members", "member_returned")
+    def on_member_returned(self, event):
+        self._project_flow(event)
+
+    @subscribe("members", "member_lost_contact")
+    def on_member_lost_contact(self, event):
+        self._project_flow(event)
+
+    @subscribe("members", "member_found")
+    def on_member_found(self, event):
+        self._project_flow(event)
+
+    def _project_flow(self, event):
+        from services.members.events import FLOW_CONTRACTS
+        contract = next(c for c in FLOW_CONTRACTS.values() if c.event_type == event.event_type)
+        self._project(event, contract, self.tenancy.apply_member_flow)
 
     def _project(self, event, contract, apply):
         data = contract.load(event)

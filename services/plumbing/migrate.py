@@ -15,11 +15,18 @@ from . import config
 SERVICES_DIR = Path(__file__).resolve().parents[1]
 
 
+def migrations_folder(name: str) -> Path:
+    """`gateway` (API keys, audit) or a service: the `migrations/` beside its service module."""
+    if name == "gateway":
+        return SERVICES_DIR.parent / "gateway" / "migrations"
+    from services import SERVICE_CLASSES
+    module = SERVICE_CLASSES[name].split(":")[0]
+    return SERVICES_DIR.parent.joinpath(*module.split(".")[:-1]) / "migrations"
+
+
 def migration_config(name: str, url: str | None = None) -> Config:
-    """Alembic config of a service (or of the gateway, which keeps API keys in its own database)."""
-    folder = SERVICES_DIR.parent / "gateway" if name == "gateway" else SERVICES_DIR / name
     cfg = Config()
-    cfg.set_main_option("script_location", str(folder / "migrations"))
+    cfg.set_main_option("script_location", str(migrations_folder(name)))
     cfg.set_main_option("sqlalchemy.url", url or config.database_url(name))
     return cfg
 

@@ -86,3 +86,17 @@ class Money(fields.String):
         ceiling = LARGEST if self.maximum is None else min(self.maximum, LARGEST)
         if amount > ceiling:
             raise self.make_error("too_large", maximum=to_wire(ceiling))
+
+
+class Quantity(Money):
+    """A quantity of goods (boxes, tonnes, sets): a JSON string with at most two decimal
+    places, greater than zero, loaded as a `Decimal`. Exact for the same reason money is."""
+
+    default_error_messages = {
+        "invalid": 'must be a string such as "100"',
+        "not_a_number": 'must be a quantity such as "100" or "2.5"',
+    }
+
+    def __init__(self, **kwargs):
+        metadata = {"example": "100.00", **(kwargs.pop("metadata", None) or {})}
+        super().__init__(minimum_exclusive=Decimal("0"), metadata=metadata, **kwargs)

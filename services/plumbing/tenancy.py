@@ -7,12 +7,17 @@ and keep these two tables in their own database.
 """
 from dataclasses import dataclass
 
-from sqlalchemy import Column, MetaData, String, Table, insert, or_, select
+from sqlalchemy import (Column, Integer, MetaData, String, Table, func, insert, literal, or_,
+                        select, update)
 from sqlalchemy.orm import Session
 
 from .caller import Caller
 
 NOTHING = "/nothing/"
+
+
+class ProjectionBehind(Exception):
+    """An event arrived before one it depends on; raising lets the subscriber retry it later."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,9 @@ def tenancy_tables(metadata: MetaData) -> TenancyTables:
         Column("name", String(100), nullable=False),
         Column("home_org_id", String(36), nullable=False, index=True),
         Column("host_org_id", String(36), index=True),
+        # The members service numbers every flow step; a step applies only if it is newer than
+        # the last one applied, so a late (retried) event never undoes a newer one.
+        Column("flow_seq", Integer, nullable=False, server_default="0", default=0),
     )
     return TenancyTables(org_units=org_units, members=members)
 
@@ -61,6 +69,31 @@ class Tenancy:
         session.execute(insert(table).values(
             member_id=data["member_id"], name=data["name"], home_org_id=data["home_org_id"],
             host_org_id=data["host_org_id"]))
+
+    def apply_member_flow(self, session: Session, data: dict) -> None:
+        """A lifecycle step changed where the member belongs (host org, possibly none)."""
+        table = self.tables.members
+        if self.member(session, data["member_id"]) is None:
+            # Flow steps and registrations travel on different queues: wait for the registration.
+            raise ProjectionBehind(f"member {data['member_id']} not projected yet")
+        session.execute(update(table).where(table.c.member_id == data["member_id"],
+                                            table.c.flow_seq < data["flow_seq"])
+                        .values(home_org_id=data["home_org_id"], host_org_id=data["host_org_id"],
+                                flow_seq=data["flow_seq"]))
+
+    def apply_org_unit_moved(self, session: Session, data: dict) -> None:
+        """The unit and its whole subtree now hang under another parent: rewrite path prefixes."""
+        table = self.tables.org_units
+        old, new = data["old_path"], data["new_path"]
+        current = self.org_path(session, data["org_id"])
+        if current == new:
+            return  # already applied
+        if current != old:
+            raise ProjectionBehind(f"org unit {data['org_id']} is at {current}, expected {old}")
+        session.execute(update(table).where(table.c.org_id == data["org_id"])
+                        .values(parent_id=data["parent_id"]))
+        session.execute(update(table).where(table.c.path.startswith(old, autoescape=True))
+                        .values(path=literal(new) + func.substr(table.c.path, len(old) + 1)))
 
     # -- asking it ----------------------------------------------------------------------------
     def caller_prefix(self, session: Session, caller: Caller) -> str | None:

@@ -4,6 +4,13 @@ Published (exchange `services_desk.events`, routing key = event type):
     request_submitted   v1   a centre took in a proxy request
     request_claimed     v1   a staff key claimed it and became its first owner (首问责任制)
     request_completed   v1   the request was done and has its outcome
+    request_step_recorded v1 every step of the ledger (accepted, materials_missing, supplemented,
+                             started, forwarded, answer_received, assigned, extended, rejected,
+                             withdrawn, reopened, ... and the three above)
+    home_task_created   v1   收受分离: a request was forwarded to the home county
+    home_task_answered  v1   the home county returned its result (approved/declined)
+    request_deadline_approaching v1  the set share of the time limit is used (once per request)
+    request_overdue     v1   the deadline passed (or a late extension): once per request
 Consumed:
     members.org_unit_registered v1 -> on_org_unit_registered (tenancy projection)
     members.member_registered   v1 -> on_member_registered   (tenancy projection)
@@ -37,11 +44,57 @@ class RequestCompletedV1(Schema):
     completed_at = fields.DateTime(required=True)
 
 
+class RequestStepRecordedV1(Schema):
+    request_id = fields.String(required=True)
+    centre_org_id = fields.String(required=True)
+    step = fields.String(required=True)
+    from_status = fields.String(required=True, allow_none=True)
+    to_status = fields.String(required=True)
+    actor_key_id = fields.String(required=True)
+    reason = fields.String(required=True, allow_none=True)
+    at = fields.DateTime(required=True)
+
+
+class HomeTaskCreatedV1(Schema):
+    task_id = fields.String(required=True)
+    request_id = fields.String(required=True)
+    home_org_id = fields.String(required=True)
+    category = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+
+
+class HomeTaskAnsweredV1(Schema):
+    task_id = fields.String(required=True)
+    request_id = fields.String(required=True)
+    home_org_id = fields.String(required=True)
+    result = fields.String(required=True)
+    reference_number = fields.String(required=True, allow_none=True)
+    answered_at = fields.DateTime(required=True)
+
+
+class RequestDeadlineV1(Schema):
+    request_id = fields.String(required=True)
+    centre_org_id = fields.String(required=True)
+    category = fields.String(required=True)
+    first_owner = fields.String(required=True, allow_none=True)
+    assignee = fields.String(required=True, allow_none=True)
+    deadline = fields.Date(required=True, allow_none=True)
+    reason = fields.String(required=True, allow_none=True)
+
+
 REQUEST_SUBMITTED = EventContract(PRODUCER, "request_submitted", 1, RequestSubmittedV1)
 REQUEST_CLAIMED = EventContract(PRODUCER, "request_claimed", 1, RequestClaimedV1)
 REQUEST_COMPLETED = EventContract(PRODUCER, "request_completed", 1, RequestCompletedV1)
 
-PUBLISHES = (REQUEST_SUBMITTED, REQUEST_CLAIMED, REQUEST_COMPLETED)
+REQUEST_STEP_RECORDED = EventContract(PRODUCER, "request_step_recorded", 1, RequestStepRecordedV1)
+HOME_TASK_CREATED = EventContract(PRODUCER, "home_task_created", 1, HomeTaskCreatedV1)
+HOME_TASK_ANSWERED = EventContract(PRODUCER, "home_task_answered", 1, HomeTaskAnsweredV1)
+REQUEST_DEADLINE_APPROACHING = EventContract(PRODUCER, "request_deadline_approaching", 1,
+                                             RequestDeadlineV1)
+REQUEST_OVERDUE = EventContract(PRODUCER, "request_overdue", 1, RequestDeadlineV1)
+
+PUBLISHES = (REQUEST_SUBMITTED, REQUEST_CLAIMED, REQUEST_COMPLETED, REQUEST_STEP_RECORDED,
+             HOME_TASK_CREATED, HOME_TASK_ANSWERED, REQUEST_DEADLINE_APPROACHING, REQUEST_OVERDUE)
 
 
 def request_submitted(request) -> dict:
@@ -61,3 +114,38 @@ def request_completed(request) -> dict:
     return REQUEST_COMPLETED.envelope({
         "request_id": request.id, "centre_org_id": request.centre_org_id,
         "first_owner": request.first_owner, "completed_at": request.completed_at})
+
+
+def request_step_recorded(request, step: str, from_status, actor_key_id: str, reason, at) -> dict:
+    return REQUEST_STEP_RECORDED.envelope({
+        "request_id": request.id, "centre_org_id": request.centre_org_id, "step": step,
+        "from_status": from_status, "to_status": request.status, "actor_key_id": actor_key_id,
+        "reason": reason, "at": at})
+
+
+def home_task_created(task, request) -> dict:
+    return HOME_TASK_CREATED.envelope({
+        "task_id": task.id, "request_id": request.id, "home_org_id": task.home_org_id,
+        "category": request.category, "created_at": task.created_at})
+
+
+def home_task_answered(task) -> dict:
+    return HOME_TASK_ANSWERED.envelope({
+        "task_id": task.id, "request_id": task.request_id, "home_org_id": task.home_org_id,
+        "result": task.result, "reference_number": task.reference_number,
+        "answered_at": task.answered_at})
+
+
+def _deadline_payload(request) -> dict:
+    return {"request_id": request.id, "centre_org_id": request.centre_org_id,
+            "category": request.category, "first_owner": request.first_owner,
+            "assignee": request.assignee, "deadline": request.deadline,
+            "reason": request.overdue_reason}
+
+
+def request_deadline_approaching(request) -> dict:
+    return REQUEST_DEADLINE_APPROACHING.envelope({**_deadline_payload(request), "reason": None})
+
+
+def request_overdue(request) -> dict:
+    return REQUEST_OVERDUE.envelope(_deadline_payload(request))

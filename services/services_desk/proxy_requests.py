@@ -1,11 +1,23 @@
-"""Proxy requests (全程代办) and their ledger: submit, claim, complete, read, list within the
-caller's tenant. Plain Python: the entrypoints pass a Transaction (session + emit) and data
-already loaded through the schemas.
+"""Proxy requests (全程代办) and their ledger: intake, every step of their life, reading and
+listing within the caller's tenant. Plain Python: the entrypoints pass a Transaction (session +
+emit) and data already loaded through the schemas.
 
 A request belongs to the centre whose key took it in, and is visible from the subtree of that
-centre's org unit. Its life:  submitted --claim--> in_progress --complete--> completed.
+centre's org unit. Its life (TRANSITIONS below is the whole rule):
+
+    submitted --accept--> accepted --start--> in_progress --complete--> completed --reopen-->
+    submitted --claim (accept and start)--> in_progress
+    accepted | in_progress --materials missing (一次性告知, clock stops)--> materials_missing
+    materials_missing --supplement (clock restarts from zero)--> in_progress
+    accepted | in_progress --forward (收受分离)--> forwarded --home county answers--> answer_received
+    answer_received --complete--> completed
+    any open status but forwarded --reject (with reason)--> rejected
+    any open status --withdraw (the requester)--> withdrawn
+Every step is a ledger row (actor, time, reason) and an event. The first key that accepts or
+claims is the 首问 owner for good; the assignee changes with hand-offs.
 """
 import uuid
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,26 +29,54 @@ from services.plumbing.envelope import utcnow
 from services.plumbing.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
 from services.plumbing.pagination import as_utc, page
 
-from . import events
-from .models import TENANCY, Request, RequestStep
-
-CATEGORIES = ("social_insurance", "medical_insurance", "employment_subsidy", "pension",
-              "work_injury", "maternity", "policy_consultation", "job_help", "hardship_help",
-              "other")
+from . import categories, deadlines, events, notices, staff
+from .models import TENANCY, HomeTask, Request, RequestStep, ServiceDay
+from .working_days import china_date
 
 SUBMITTED = "submitted"
+ACCEPTED = "accepted"
+MATERIALS_MISSING = "materials_missing"
 IN_PROGRESS = "in_progress"
+FORWARDED = "forwarded"
+ANSWER_RECEIVED = "answer_received"
 COMPLETED = "completed"
-STATUSES = (SUBMITTED, IN_PROGRESS, COMPLETED)
+REJECTED = "rejected"
+WITHDRAWN = "withdrawn"
+STATUSES = (SUBMITTED, ACCEPTED, MATERIALS_MISSING, IN_PROGRESS, FORWARDED, ANSWER_RECEIVED,
+            COMPLETED, REJECTED, WITHDRAWN)
+OPEN = (SUBMITTED, ACCEPTED, MATERIALS_MISSING, IN_PROGRESS, FORWARDED, ANSWER_RECEIVED)
+ENDED = (COMPLETED, REJECTED, WITHDRAWN)
+CHANNELS = ("walk_in", "phone", "service_day", "system")
+REOPEN_WINDOW_DAYS = 30
 
-# Names of ledger steps (request_steps.step).
+# action: (statuses it may start from, status it leads to (None: unchanged), ledger step)
+TRANSITIONS = {
+    "accept": ((SUBMITTED,), ACCEPTED, "accepted"),
+    "claim": ((SUBMITTED,), IN_PROGRESS, "claimed"),
+    "start": ((ACCEPTED,), IN_PROGRESS, "started"),
+    "request_materials": ((ACCEPTED, IN_PROGRESS), MATERIALS_MISSING, "materials_missing"),
+    "supplement": ((MATERIALS_MISSING,), IN_PROGRESS, "supplemented"),
+    "forward": ((ACCEPTED, IN_PROGRESS), FORWARDED, "forwarded"),
+    "receive_answer": ((FORWARDED,), ANSWER_RECEIVED, "answer_received"),
+    "complete": ((IN_PROGRESS, ANSWER_RECEIVED), COMPLETED, "completed"),
+    "reject": ((SUBMITTED, ACCEPTED, MATERIALS_MISSING, IN_PROGRESS, ANSWER_RECEIVED), REJECTED,
+               "rejected"),
+    "withdraw": (OPEN, WITHDRAWN, "withdrawn"),
+    "reopen": ((COMPLETED,), IN_PROGRESS, "reopened"),
+    "assign": ((ACCEPTED, MATERIALS_MISSING, IN_PROGRESS, FORWARDED, ANSWER_RECEIVED), None,
+               "assigned"),
+    "extend": ((SUBMITTED, ACCEPTED, IN_PROGRESS, FORWARDED, ANSWER_RECEIVED), None, "extended"),
+}
+
+# Names of ledger steps (request_steps.step) that have an event of their own.
 STEP_SUBMITTED = "submitted"
 STEP_CLAIMED = "claimed"
 STEP_COMPLETED = "completed"
 
 
 # -- changing requests ----------------------------------------------------------------------
-def submit_request(tx: Transaction, caller: Caller, data: dict) -> Request:
+def submit_request(tx: Transaction, caller: Caller, data: dict,
+                   warning_share: float = deadlines.DEFAULT_WARNING_SHARE) -> Request:
     """Takes a request in at the caller's centre; `data` is a loaded RequestSubmitSchema."""
     session = tx.session
     if caller.platform_wide:
@@ -47,19 +87,40 @@ def submit_request(tx: Transaction, caller: Caller, data: dict) -> Request:
             "caller": ["your org unit is not known to the service desk (yet)"]})
 
     name, phone = data["requester_name"], data["requester_phone"]
+    home_org_id = data.get("requester_home_org_id")
     if data["requester_member_id"]:
         member_id = data["requester_member_id"]
         if not TENANCY.member_visible(session, caller, member_id):
             raise ValidationFailed("unknown member", {
                 "requester_member_id": ["no such member in your scope"]})
-        name = TENANCY.member(session, member_id).name
+        member = TENANCY.member(session, member_id)
+        name, home_org_id = member.name, member.home_org_id
+    elif home_org_id is not None and TENANCY.org_path(session, home_org_id) is None:
+        raise ValidationFailed("unknown home county", {
+            "requester_home_org_id": ["no such org unit"]})
 
+    channel = data.get("channel") or ("system" if caller.role == "office" else "walk_in")
+    service_day_id = data.get("service_day_id")
+    if service_day_id is not None:
+        day = session.get(ServiceDay, service_day_id) if len(service_day_id) <= 36 else None
+        if day is None or not TENANCY.org_in_scope(session, caller, day.centre_org_id):
+            raise ValidationFailed("unknown service day", {
+                "service_day_id": ["no such service day in your scope"]})
+        channel = "service_day"
+
+    rule = categories.rule_for(session, data["category"], home_org_id)
     now = utcnow()
     request = Request(
         id=str(uuid.uuid4()), centre_org_id=caller.org_id, category=data["category"],
         description=data["description"], requester_member_id=data["requester_member_id"],
         requester_name=name.strip(), requester_phone=phone, status=SUBMITTED,
-        submitted_by=caller.key_id, created_at=now)
+        submitted_by=caller.key_id, created_at=now, requester_home_org_id=home_org_id,
+        language=data.get("language") or "zh", channel=channel,
+        time_limit_days=rule["time_limit_days"], home_must_act=rule["home_must_act"],
+        materials_required=rule["materials"], materials_missing=None, materials_notified=False,
+        extended_days=0, calendar_estimated=False, service_day_id=service_day_id)
+    # Deadline: the category's limit in working days counted from the day after receipt.
+    deadlines.start_clock(session, request, china_date(now), warning_share)
     session.add(request)
     session.flush()
     _record_step(session, request, STEP_SUBMITTED, caller, now)
@@ -67,43 +128,236 @@ def submit_request(tx: Transaction, caller: Caller, data: dict) -> Request:
     return request
 
 
-def claim_request(tx: Transaction, caller: Caller, request_id) -> Request:
-    """首问责任制: the first key to claim a submitted request owns it for good."""
-    request = get_request(tx.session, caller, request_id, for_update=True)
-    _require_status(request, SUBMITTED, "claim")
+def _require_allowed(request: Request, action: str) -> None:
+    allowed = TRANSITIONS[action][0]
+    if request.status not in allowed:
+        verb = action.replace("_", " ")
+        raise InvalidTransition(f"cannot {verb} a request that is {request.status}", {
+            "status": [f"is {request.status}, must be {' or '.join(allowed)} to {verb}"]})
+
+
+def _transition(tx: Transaction, caller: Caller, request: Request, action: str,
+                reason: str | None = None, now=None, actor_key_id: str | None = None):
+    """Moves the request along an allowed transition, records the ledger step and its event."""
+    _require_allowed(request, action)
+    _allowed, to_status, step = TRANSITIONS[action]
+    now = now or utcnow()
+    from_status = request.status
+    if to_status is not None:
+        request.status = to_status
+    actor = actor_key_id or caller.key_id
+    _record_step(tx.session, request, step, caller, now, note=reason, actor_key_id=actor)
+    if step == STEP_CLAIMED:
+        tx.emit(events.request_claimed(request))
+    elif step == STEP_COMPLETED:
+        tx.emit(events.request_completed(request))
+    else:
+        tx.emit(events.request_step_recorded(request, step, from_status, actor, reason, now))
+    return now
+
+
+def _take(tx: Transaction, caller: Caller, request: Request, action: str) -> Request:
+    """accept/claim: language routing, then 首问责任制 (the first taker owns it for good)."""
+    _require_allowed(request, action)
+    _route_by_language(tx.session, request, caller.key_id, "caller")
     now = utcnow()
-    request.status = IN_PROGRESS
-    request.first_owner = caller.key_id
+    request.first_owner = request.first_owner or caller.key_id
+    request.claimed_at = request.claimed_at or now
     request.assignee = caller.key_id
-    request.claimed_at = now
-    _record_step(tx.session, request, STEP_CLAIMED, caller, now)
-    tx.emit(events.request_claimed(request))
+    _transition(tx, caller, request, action, now=now)
+    if action == "accept":
+        tx.emit(events.request_claimed(request))
+    notices.send(tx.session, request, "accepted", now)
     return request
+
+
+def _route_by_language(session: Session, request: Request, key_id: str, field: str) -> None:
+    """A request in another language than Chinese goes to the centre's staff who speak it, as
+    long as the centre has any."""
+    if request.language == staff.CHINESE:
+        return
+    speakers = staff.speakers_at(session, request.centre_org_id, request.language)
+    if speakers and key_id not in speakers:
+        raise Forbidden(f"this request goes to staff who speak {request.language}", {
+            field: [f"does not speak {request.language}; ask one of the centre's speakers"]})
+
+
+def claim_request(tx: Transaction, caller: Caller, request_id) -> Request:
+    """首问责任制: the first key to claim a submitted request owns it for good; claiming takes
+    the request in (受理) and starts the work."""
+    return _take(tx, caller, get_request(tx.session, caller, request_id, for_update=True), "claim")
+
+
+def accept_request(tx: Transaction, caller: Caller, request_id) -> Request:
+    """受理 without starting (e.g. to check the materials first); the acceptor owns it."""
+    return _take(tx, caller, get_request(tx.session, caller, request_id, for_update=True), "accept")
+
+
+def start_request(tx: Transaction, caller: Caller, request_id) -> Request:
+    request = get_request(tx.session, caller, request_id, for_update=True)
+    _transition(tx, caller, request, "start")
+    request.assignee = request.assignee or caller.key_id
+    return request
+
+
+def request_materials(tx: Transaction, caller: Caller, request_id, data: dict) -> Request:
+    """一次性告知: every missing item at once, once per request; the clock stops."""
+    request = get_request(tx.session, caller, request_id, for_update=True)
+    if request.materials_notified and request.status in TRANSITIONS["request_materials"][0]:
+        raise InvalidTransition("一次性告知: the missing materials were already listed once", {
+            "missing": ["all missing items must be listed in the one notice already sent"]})
+    unknown = [item for item in data["missing"] if item not in request.materials_required]
+    if unknown:
+        raise ValidationFailed("not on the category's checklist", {"missing": [
+            f"not on the checklist ({', '.join(request.materials_required) or 'empty'}): "
+            f"{', '.join(unknown)}"]})
+    missing = list(dict.fromkeys(data["missing"]))
+    now = _transition(tx, caller, request, "request_materials", reason="、".join(missing))
+    request.materials_missing = missing
+    request.materials_notified = True
+    deadlines.stop_clock(request)
+    notices.send(tx.session, request, "materials_missing", now, missing=missing)
+    return request
+
+
+def supplement_materials(tx: Transaction, caller: Caller, request_id, data: dict,
+                         warning_share: float = deadlines.DEFAULT_WARNING_SHARE) -> Request:
+    """The supplement arrived: the clock restarts from zero on today's date."""
+    request = get_request(tx.session, caller, request_id, for_update=True)
+    now = _transition(tx, caller, request, "supplement", reason=data.get("note"))
+    request.materials_missing = []
+    request.warned_at = None
+    deadlines.start_clock(tx.session, request, china_date(now), warning_share)
+    return request
+
+
+def forward_request(tx: Transaction, caller: Caller, request_id, data: dict) -> HomeTask:
+    """收受分离: hands the home county's part to the requester's home county office."""
+    request = get_request(tx.session, caller, request_id, for_update=True)
+    if not request.requester_home_org_id:
+        raise ValidationFailed("the requester's home county is not known", {
+            "requester_home_org_id": ["the request names no home county to forward to"]})
+    now = _transition(tx, caller, request, "forward", reason=data.get("note"))
+    task = HomeTask(id=str(uuid.uuid4()), request_id=request.id,
+                    home_org_id=request.requester_home_org_id, status="open", created_at=now,
+                    forwarded_by=caller.key_id, note=data.get("note"))
+    tx.session.add(task)
+    tx.session.flush()
+    tx.emit(events.home_task_created(task, request))
+    notices.send(tx.session, request, "forwarded", now, home=_org_name(tx.session, task.home_org_id))
+    return task
+
+
+def receive_answer(tx: Transaction, caller: Caller, request: Request, task: HomeTask) -> None:
+    """The home county answered: the request leaves `forwarded` and the desk goes on."""
+    _transition(tx, caller, request, "receive_answer", now=task.answered_at,
+                reason=f"{task.result}: {task.result_note or ''}".strip(": "))
 
 
 def complete_request(tx: Transaction, caller: Caller, request_id, data: dict) -> Request:
     """Closes a request in progress with its outcome; `data` is a loaded RequestCompleteSchema."""
     request = get_request(tx.session, caller, request_id, for_update=True)
-    _require_status(request, IN_PROGRESS, "complete")
-    now = utcnow()
-    request.status = COMPLETED
+    if request.home_must_act and request.status in TRANSITIONS["complete"][0]:
+        answered = tx.session.scalar(select(HomeTask.id).where(
+            HomeTask.request_id == request.id, HomeTask.status == "answered").limit(1))
+        if answered is None:
+            raise InvalidTransition("the home county must act on this category first (收受分离)", {
+                "status": ["forward the request and wait for the home county's answer"]})
+    request.completed_at = utcnow()
     request.outcome = data["outcome"]
-    request.completed_at = now
-    _record_step(tx.session, request, STEP_COMPLETED, caller, now, note=data["outcome"])
-    tx.emit(events.request_completed(request))
+    now = _transition(tx, caller, request, "complete", reason=data["outcome"],
+                      now=request.completed_at)
+    request.ended_at = now
+    notices.send(tx.session, request, "completed", now, outcome=data["outcome"])
     return request
 
 
-def _require_status(request: Request, expected: str, action: str) -> None:
-    if request.status != expected:
-        raise InvalidTransition(f"cannot {action} a request that is {request.status}", {
-            "status": [f"is {request.status}, must be {expected} to {action}"]})
+def reject_request(tx: Transaction, caller: Caller, request_id, data: dict) -> Request:
+    request = get_request(tx.session, caller, request_id, for_update=True)
+    now = _transition(tx, caller, request, "reject", reason=data["reason"])
+    request.ended_at = now
+    request.outcome = data["reason"]
+    notices.send(tx.session, request, "rejected", now, reason=data["reason"])
+    return request
+
+
+def withdraw_request(tx: Transaction, caller: Caller, request_id, data: dict) -> Request:
+    """The requester withdrew (told the desk, which records it)."""
+    request = get_request(tx.session, caller, request_id, for_update=True)
+    now = _transition(tx, caller, request, "withdraw", reason=data["reason"])
+    request.ended_at = now
+    for task in tx.session.scalars(select(HomeTask).where(
+            HomeTask.request_id == request.id, HomeTask.status.in_(("open", "accepted")))):
+        task.status = "withdrawn"
+    return request
+
+
+def reopen_request(tx: Transaction, caller: Caller, request_id, data: dict,
+                   warning_share: float = deadlines.DEFAULT_WARNING_SHARE) -> Request:
+    """Within REOPEN_WINDOW_DAYS of completion; the clock starts again from zero."""
+    request = get_request(tx.session, caller, request_id, for_update=True)
+    now = utcnow()
+    if request.status == COMPLETED and now - as_utc(request.completed_at) > timedelta(
+            days=REOPEN_WINDOW_DAYS):
+        raise InvalidTransition("the reopening window has closed", {
+            "status": [f"completed more than {REOPEN_WINDOW_DAYS} days ago"]})
+    _transition(tx, caller, request, "reopen", reason=data["reason"], now=now)
+    request.completed_at = None
+    request.ended_at = None
+    request.outcome = None
+    request.warned_at = None
+    deadlines.start_clock(tx.session, request, china_date(now), warning_share)
+    return request
+
+
+def assign_request(tx: Transaction, caller: Caller, request_id, data: dict) -> Request:
+    """Hands the work to another staff member of the centre; the 首问 owner stays."""
+    request = get_request(tx.session, caller, request_id, for_update=True)
+    member = staff.staff_member(tx.session, data["assignee"])
+    if member is None or member.centre_org_id != request.centre_org_id:
+        raise ValidationFailed("not a staff member of the request's centre", {
+            "assignee": ["no such staff member at this centre"]})
+    _route_by_language(tx.session, request, member.key_id, "assignee")
+    _transition(tx, caller, request, "assign",
+                reason=f"{request.assignee} → {member.key_id}: {data['reason']}")
+    request.assignee = member.key_id
+    return request
+
+
+def extend_deadline(tx: Transaction, caller: Caller, request_id, data: dict,
+                    warning_share: float = deadlines.DEFAULT_WARNING_SHARE) -> Request:
+    """An extension: approved by a lead of the centre (who calls this), once per request, with
+    a notice to the requester. Asked after the deadline it is granted but the request counts
+    as overdue (request_overdue, reason extension_after_deadline)."""
+    request = get_request(tx.session, caller, request_id, for_update=True)
+    if not staff.is_lead_of(tx.session, caller, request.centre_org_id):
+        raise Forbidden("an extension needs the approval of a lead of the centre", {
+            "caller": ["you are not a lead of this request's centre"]})
+    if request.extended_days and request.status in TRANSITIONS["extend"][0]:
+        raise InvalidTransition("the deadline was already extended once", {
+            "extra_working_days": ["a request can be extended once"]})
+    now = utcnow()
+    late = deadlines.is_past_deadline(request, china_date(now))
+    _transition(tx, caller, request, "extend", now=now,
+                reason=f"+{data['extra_working_days']}: {data['reason']}")
+    deadlines.extend(tx.session, request, data["extra_working_days"], warning_share)
+    request.warned_at = None
+    if late:
+        deadlines.flag_overdue(tx, request.id, "extension_after_deadline", now)
+    notices.send(tx.session, request, "extended", now, days=data["extra_working_days"],
+                 reason=data["reason"])
+    return request
+
+
+def _org_name(session: Session, org_id: str) -> str:
+    table = TENANCY.tables.org_units
+    return session.scalar(select(table.c.name).where(table.c.org_id == org_id)) or org_id
 
 
 def _record_step(session: Session, request: Request, step: str, caller: Caller, at,
-                 note: str | None = None) -> None:
-    session.add(RequestStep(request_id=request.id, step=step, actor_key_id=caller.key_id, at=at,
-                            note=note))
+                 note: str | None = None, actor_key_id: str | None = None) -> None:
+    session.add(RequestStep(request_id=request.id, step=step,
+                            actor_key_id=actor_key_id or caller.key_id, at=at, note=note))
     session.flush()
 
 
@@ -140,8 +394,33 @@ def list_requests(session: Session, caller: Caller,
     query = _visible(session, caller, select(Request))
     if query_params["status"]:
         query = query.where(Request.status == query_params["status"])
+    if query_params.get("assignee"):
+        query = query.where(Request.assignee == query_params["assignee"])
+    if query_params.get("first_owner"):
+        query = query.where(Request.first_owner == query_params["first_owner"])
+    if query_params.get("overdue") is not None:
+        flag = Request.overdue_notified_at
+        query = query.where(flag.is_not(None) if query_params["overdue"] else flag.is_(None))
     return page(session, query, Request.created_at, Request.id, query_params["limit"],
                 query_params["cursor"])
+
+
+def queue_for(session: Session, caller: Caller, limit: int) -> list[Request]:
+    """What the caller may take now: submitted requests of its scope that language routing lets
+    it claim, those in a language it speaks (other than Chinese) first, then oldest first."""
+    me = staff.staff_member(session, caller.key_id)
+    spoken = set(me.languages) if me else {staff.CHINESE}
+    rows = session.scalars(_visible(session, caller, select(Request))
+                           .where(Request.status == SUBMITTED)
+                           .order_by(Request.created_at, Request.id)).all()
+    claimable = []
+    for request in rows:
+        if request.language != staff.CHINESE and request.language not in spoken:
+            if staff.speakers_at(session, request.centre_org_id, request.language):
+                continue
+        claimable.append(request)
+    claimable.sort(key=lambda r: (0 if r.language != staff.CHINESE and r.language in spoken else 1))
+    return claimable[:limit]
 
 
 def steps_of(session: Session, request: Request) -> list[RequestStep]:
@@ -159,23 +438,42 @@ def _masked_or_none(phone):
 
 
 def request_view(request: Request) -> dict:
-    """The request as every caller sees it: the requester's phone masked, as the registry does."""
+    """The request as every caller sees it: the requester's phone masked, as the registry does.
+    The 首问 owner and the current assignee are always shown apart."""
     return {
         "id": request.id, "centre_org_id": request.centre_org_id, "category": request.category,
         "description": request.description, "requester_member_id": request.requester_member_id,
         "requester_name": request.requester_name,
         "requester_phone": _masked_or_none(request.requester_phone),
+        "requester_home_org_id": request.requester_home_org_id,
+        "language": request.language, "channel": request.channel,
+        "service_day_id": request.service_day_id,
         "status": request.status, "submitted_by": request.submitted_by,
         "first_owner": request.first_owner, "assignee": request.assignee,
         "outcome": request.outcome, "created_at": as_utc(request.created_at),
         "claimed_at": _utc_or_none(request.claimed_at),
         "completed_at": _utc_or_none(request.completed_at),
+        "time_limit_days": request.time_limit_days, "extended_days": request.extended_days,
+        "home_must_act": request.home_must_act,
+        "materials_required": list(request.materials_required or []),
+        "materials_missing": list(request.materials_missing or []),
+        "clock_started_on": request.clock_started_on, "deadline": request.deadline,
+        "clock_stopped": request.status == MATERIALS_MISSING,
+        "calendar_estimated": request.calendar_estimated,
+        "overdue": request.overdue_notified_at is not None,
+        "overdue_reason": request.overdue_reason,
     }
 
 
 def request_detail_view(session: Session, request: Request) -> dict:
-    """The request with its ledger."""
+    """The request with its ledger, its notices and its home-county tasks."""
+    tasks = session.scalars(select(HomeTask).where(HomeTask.request_id == request.id)
+                            .order_by(HomeTask.created_at)).all()
     return {**request_view(request), "steps": [
         {"step": step.step, "actor_key_id": step.actor_key_id, "at": as_utc(step.at),
          "note": step.note}
-        for step in steps_of(session, request)]}
+        for step in steps_of(session, request)],
+        "notices": [notices.notice_view(n) for n in notices.notices_of(session, request.id)],
+        "home_tasks": [{"id": t.id, "home_org_id": t.home_org_id, "status": t.status,
+                        "result": t.result, "result_note": t.result_note,
+                        "reference_number": t.reference_number} for t in tasks]}

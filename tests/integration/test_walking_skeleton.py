@@ -74,7 +74,8 @@ def test_health_reports_broker_and_every_service(platform, world):
     status, health = world["admin"].get("/api/v1/health")
     assert status == 200, health
     assert health == {"status": "ok", "broker": "ok",
-                      "services": {"members": "ok", "services_desk": "ok", "donations": "ok"}}
+                      "services": {"members": "ok", "services_desk": "ok", "donations": "ok",
+                                   "webhooks": "ok"}}
 
 
 def test_openapi_document_covers_every_route_and_the_error_format(platform, world):

@@ -14,11 +14,16 @@ def test_health(service):
 def test_create_campaign(service, tenancy, count, outbox):
     created = service.create_campaign(caller(BRANCH), campaign_body(goal="500000"))
 
+    zero = "0.00"
     assert created == {
         "id": created["id"], "organiser_org_id": BRANCH, "title": "Pandemic relief",
         "purpose": "pandemic_relief", "goal": "500000.00", "opens_on": "2026-01-01",
-        "closes_on": "2099-12-31", "status": "open", "created_at": created["created_at"],
-        "cash_total": "0.00", "donation_count": 0, "late_count": 0}
+        "closes_on": "2099-12-31", "status": "open", "public": False,
+        "created_at": created["created_at"], "closed_at": None, "closed_how": None,
+        "beneficiaries": [], "cash_total": zero, "goods_total": zero, "raised_total": zero,
+        "donation_count": 0, "late_count": 0, "cash_received": zero, "cash_voided": zero,
+        "goods_voided": zero, "voided_count": 0, "cash_disbursed": zero, "cash_reserved": zero,
+        "cash_balance": zero, "progress_percent": "0.00"}
     assert service.get_campaign(caller(BRANCH), created["id"]) == created
     [opened] = outbox("campaign_opened")
     assert opened["producer"] == "donations"
@@ -50,6 +55,10 @@ def test_goal_is_optional(service, tenancy):
     ({"opens_on": "2026-02-30"}, "opens_on"),
     ({"closes_on": "next week"}, "closes_on"),
     ({"opens_on": "2026-03-01", "closes_on": "2026-02-28"}, "closes_on"),
+    ({"draft": 0}, "draft"),
+    ({"public": 1}, "public"),
+    ({"public": "true"}, "public"),
+    ({"status": "settled"}, "status"),
 ])
 def test_invalid_campaigns_are_refused_field_by_field(service, tenancy, count, overrides, field):
     with pytest.raises(ValidationFailed) as caught:

@@ -32,9 +32,11 @@ def test_record_a_gift(service, campaign, outbox):
     gift = give(service, campaign, "3000", member_id=MEMBER, channel="wechat")
 
     assert gift == {
-        "id": gift["id"], "campaign_id": campaign["id"], "receipt_no": 1, "amount": "3000.00",
-        "member_id": MEMBER, "donor": "Zhang Wei", "anonymous": False, "late": False,
-        "channel": "wechat", "received_at": gift["received_at"], "replayed": False}
+        "id": gift["id"], "campaign_id": campaign["id"], "receipt_no": 1, "kind": "cash",
+        "amount": "3000.00", "member_id": MEMBER, "donor": "Zhang Wei", "anonymous": False,
+        "public_name": "masked", "late": False, "channel": "wechat",
+        "received_at": gift["received_at"], "batch_id": None, "valued_by": None, "items": [],
+        "voided": False, "voided_at": None, "void_reason": None, "replayed": False}
     [event] = outbox("donation_received")
     assert event["producer"] == "donations"
     assert event["data"] == {"donation_id": gift["id"], "campaign_id": campaign["id"],
@@ -119,6 +121,8 @@ def test_the_cap_comes_from_config(make_service, campaign):
 @pytest.mark.parametrize("body, field", [
     ({"channel": "cheque"}, "channel"),
     ({"anonymous": "yes"}, "anonymous"),
+    ({"anonymous": 0}, "anonymous"),
+    ({"public_name": "full"}, "public_name"),
     ({"donor_name": "   "}, "donor_name"),
     ({"member_id": MEMBER, "donor_name": "Zhang Wei"}, "donor_name"),
     ({"campaign_id": "another"}, "campaign_id"),

@@ -143,3 +143,17 @@ def test_giving_is_credited_exactly_once_per_event(service, trees):
     other, _ = donation_event(member["id"], "0.48")
     service.on_donation_received(other)
     assert service.get_member(ADMIN, member["id"])["giving_total"] == "490983.00"
+
+
+def test_a_voided_gift_is_taken_back_once(service, trees):
+    member = register(service, trees)
+    gift, _ = donation_event(member["id"], "3000.00")
+    service.on_donation_received(gift)
+    void_envelope = donation_events.DONATION_VOIDED.envelope({
+        "donation_id": "d1", "campaign_id": "c1", "member_id": member["id"],
+        "amount": Decimal("3000.00"), "reason": "entered twice",
+        "voided_at": datetime(2026, 11, 21, 9, tzinfo=timezone.utc)})
+    for _ in range(2):  # redelivered: no second effect
+        service.on_donation_voided(
+            ReceivedEvent.from_envelope(void_envelope, "members.on_donation_voided"))
+    assert service.get_member(ADMIN, member["id"])["giving_total"] == "0.00"

@@ -59,7 +59,7 @@ def engine(tmp_path):
 def desk(engine):
     """A bare desk: no org units or members known yet."""
     uow = UnitOfWork(sessionmaker(engine, expire_on_commit=False), PLUMBING, request_id=None)
-    return worker_factory(ServicesDeskService, db=uow)
+    return worker_factory(ServicesDeskService, db=uow, config={})
 
 
 @pytest.fixture
@@ -94,3 +94,53 @@ def count_rows(engine):
         with engine.connect() as conn:
             return conn.scalar(select(func.count()).select_from(table))
     return count
+
+
+# -- time, staff and rules for the workflow tests ------------------------------------------------
+LEAD_A = {"key_id": "key-lead-a", "role": "desk_staff", "org_id": CENTRE_A}
+TIBETAN_A = {"key_id": "key-bo-a", "role": "desk_staff", "org_id": CENTRE_A}
+COUNTY_OFFICE = {"key_id": "key-county", "role": "office", "org_id": COUNTY}
+OTHER_COUNTY, OTHER_COUNTY_OFFICE = "county2", {"key_id": "key-county2", "role": "office",
+                                                "org_id": "county2"}
+
+
+class FakeClock:
+    """`now` as the desk's modules see it (they all call `utcnow()`); starts at a given instant."""
+
+    def __init__(self, monkeypatch, start):
+        from services.services_desk import deadlines, home_tasks, proxy_requests, reports, service
+        self.now = start
+        for module in (proxy_requests, deadlines, home_tasks, reports, service):
+            monkeypatch.setattr(module, "utcnow", lambda: self.now)
+
+    def set(self, moment):
+        self.now = moment
+
+    def advance(self, **kwargs):
+        from datetime import timedelta
+        self.now = self.now + timedelta(**kwargs)
+
+
+def beijing(year, month, day, hour=10):
+    """An instant at `hour` o'clock Beijing time, as UTC."""
+    from datetime import datetime, timezone
+    from services.services_desk.working_days import CHINA
+    return datetime(year, month, day, hour, tzinfo=CHINA).astimezone(timezone.utc)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    return FakeClock(monkeypatch, beijing(2026, 9, 29))
+
+
+@pytest.fixture
+def staffed(service):
+    """Centre A with a lead, two Chinese-only staff and a Tibetan speaker; centre B with one."""
+    service.put_staff(ADMIN, "key-lead-a", {"centre_org_id": CENTRE_A, "name": "组长",
+                                            "is_lead": True})
+    for key, languages in (("key-a1", []), ("key-a2", []), ("key-bo-a", ["bo"])):
+        service.put_staff(LEAD_A, key, {"centre_org_id": CENTRE_A, "name": key,
+                                        "languages": languages})
+    service.put_staff(ADMIN, "key-b", {"centre_org_id": CENTRE_B, "name": "b"})
+    service.on_org_unit_registered(org_unit_registered(OTHER_COUNTY, "/", "county"))
+    return service

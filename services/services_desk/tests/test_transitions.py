@@ -76,7 +76,8 @@ def test_complete_stores_the_outcome(service, in_progress, outbox):
 def test_completing_a_submitted_request_is_refused(service, submitted, outbox, engine):
     with pytest.raises(InvalidTransition) as failure:
         service.complete_request(STAFF_A1, submitted["id"], DONE)
-    assert failure.value.fields == {"status": ["is submitted, must be in_progress to complete"]}
+    assert failure.value.fields == {"status": [
+        "is submitted, must be in_progress or answer_received to complete"]}
     assert status_in_db(engine, submitted["id"]) == "submitted"
     assert event_types(outbox) == ["request_submitted"]
 

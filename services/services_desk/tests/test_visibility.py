@@ -82,7 +82,11 @@ def test_list_items_carry_the_request_without_its_ledger(service, one_each):
     assert set(item) == {
         "id", "centre_org_id", "category", "description", "requester_member_id",
         "requester_name", "requester_phone", "status", "submitted_by", "first_owner",
-        "assignee", "outcome", "created_at", "claimed_at", "completed_at"}
+        "assignee", "outcome", "created_at", "claimed_at", "completed_at",
+        "requester_home_org_id", "language", "channel", "service_day_id", "time_limit_days",
+        "extended_days", "home_must_act", "materials_required", "materials_missing",
+        "clock_started_on", "deadline", "clock_stopped", "calendar_estimated", "overdue",
+        "overdue_reason"}
 
 
 LIMIT_RANGE = "Must be greater than or equal to 1 and less than or equal to 200."
@@ -91,7 +95,8 @@ LIMIT_RANGE = "Must be greater than or equal to 1 and less than or equal to 200.
 @pytest.mark.parametrize("params, expected", [
     ({"limit": 0}, {"limit": [LIMIT_RANGE]}),
     ({"limit": 201}, {"limit": [LIMIT_RANGE]}),
-    ({"status": "lost"}, {"status": ["Must be one of: submitted, in_progress, completed."]}),
+    ({"status": "lost"}, {"status": ["Must be one of: submitted, accepted, materials_missing, in_progress, "
+                              "forwarded, answer_received, completed, rejected, withdrawn."]}),
     ({"cursor": "garbage"}, {"cursor": ["not a cursor this API returned"]}),
     ({"centre_org_id": "centre_b"}, {"centre_org_id": ["Unknown field."]}),
 ], ids=["limit_zero", "limit_too_big", "bad_status", "bad_cursor", "unknown_field"])

@@ -1,0 +1,105 @@
+"""The audit trail: every write and every denied request, in the gateway's own database.
+
+Rows are only ever inserted (`record`); no route updates or deletes them. Admins read them per
+org and period (`query`, keyset-paginated by the row's sequence number, so a page is stable
+while new rows arrive) and export them as CSV (`export_csv`).
+"""
+import csv
+import io
+import logging
+
+from sqlalchemy import insert, select
+
+from services.plumbing.envelope import utcnow
+from services.plumbing.errors import ValidationFailed
+from services.plumbing.pagination import as_utc
+
+from .models import AuditRecord
+
+log = logging.getLogger(__name__)
+
+READ_METHODS = ("GET", "HEAD", "OPTIONS")
+DENIED_STATUSES = (401, 403, 429)
+EXPORT_MAX_ROWS = 100_000
+COLUMNS = ("id", "occurred_at", "request_id", "actor_kind", "actor_id", "role", "org_id",
+           "method", "route", "object_id", "status", "outcome", "error_code")
+
+
+def should_record(method: str, status: int) -> bool:
+    return method not in READ_METHODS or status in DENIED_STATUSES
+
+
+def outcome_of(status: int) -> str:
+    if status in DENIED_STATUSES:
+        return "denied"
+    return "succeeded" if status < 400 else "failed"
+
+
+def record(sessions, **values) -> None:
+    """Insert one row in its own transaction. A failure is logged, never turned into an error
+    for the caller: the write it describes has already happened."""
+    values.setdefault("occurred_at", utcnow())
+    values["outcome"] = outcome_of(values["status"])
+    try:
+        with sessions() as session:
+            session.execute(insert(AuditRecord).values(**values))
+            session.commit()
+    except Exception:
+        log.exception("could not write an audit record: %s", values)
+
+
+def _filtered(params: dict):
+    query = select(AuditRecord)
+    if params.get("org_id"):
+        query = query.where(AuditRecord.org_id == params["org_id"])
+    if params.get("since"):
+        query = query.where(AuditRecord.occurred_at >= params["since"])
+    if params.get("until"):
+        query = query.where(AuditRecord.occurred_at < params["until"])
+    for column in ("outcome", "actor_id", "route"):
+        if params.get(column):
+            query = query.where(getattr(AuditRecord, column) == params[column])
+    return query
+
+
+def _naive_for_sqlite(session, params: dict) -> dict:
+    if session.get_bind().dialect.name != "sqlite":
+        return params
+    from datetime import timezone
+    return {name: (value.astimezone(timezone.utc).replace(tzinfo=None)
+                   if name in ("since", "until") and value is not None else value)
+            for name, value in params.items()}
+
+
+def view(row: AuditRecord) -> dict:
+    data = {column: getattr(row, column) for column in COLUMNS}
+    data["occurred_at"] = as_utc(row.occurred_at).isoformat()
+    return data
+
+
+def query(session, params: dict) -> dict:
+    params = _naive_for_sqlite(session, params)
+    statement = _filtered(params)
+    if params.get("cursor"):
+        try:
+            after = int(params["cursor"])
+        except ValueError:
+            raise ValidationFailed("invalid input",
+                                   {"cursor": ["not a cursor this API returned"]})
+        statement = statement.where(AuditRecord.id > after)
+    limit = params["limit"]
+    rows = list(session.scalars(statement.order_by(AuditRecord.id).limit(limit + 1)))
+    next_cursor = str(rows[limit - 1].id) if len(rows) > limit else None
+    return {"items": [view(row) for row in rows[:limit]], "next_cursor": next_cursor}
+
+
+def export_csv(session, params: dict) -> str:
+    params = _naive_for_sqlite(session, params)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    statement = _filtered(params).order_by(AuditRecord.id).limit(EXPORT_MAX_ROWS)
+    for row in session.scalars(statement):
+        data = view(row)
+        writer.writerow(["" if data[c] is None else data[c] for c in COLUMNS])
+    return out.getvalue()

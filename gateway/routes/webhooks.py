@@ -1,0 +1,46 @@
+"""Webhooks (the webhooks service): an org's endpoints, their delivery log, replay."""
+from .table import Route
+
+W = "gateway.webhooks.schemas"
+
+
+def create_webhook(ctx):
+    return 201, ctx.call("webhooks", "create_webhook", ctx.json_body())
+
+
+def list_webhooks(ctx):
+    return 200, ctx.call("webhooks", "list_webhooks")
+
+
+def disable_webhook(ctx, webhook_id):
+    return 200, ctx.call("webhooks", "disable_webhook", webhook_id)
+
+
+def list_deliveries(ctx, webhook_id):
+    return 200, ctx.call("webhooks", "list_deliveries", webhook_id, ctx.query())
+
+
+def replay_delivery(ctx, delivery_id):
+    ctx.json_body(optional=True)
+    return 200, ctx.call("webhooks", "replay_delivery", delivery_id)
+
+
+ROUTES = (
+    Route("create_webhook", "POST", "/api/v1/webhooks", create_webhook,
+          "Register an endpoint for event types; events inside the key's org subtree are "
+          "POSTed to it, signed", "webhooks", ("office",), body=f"{W}:WebhookCreateSchema",
+          response=f"{W}:WebhookCreatedSchema", status=201),
+    Route("list_webhooks", "GET", "/api/v1/webhooks", list_webhooks,
+          "The endpoints of the caller's subtree (never their secrets)", "webhooks",
+          ("office", "admin"), response=f"{W}:WebhookListSchema"),
+    Route("disable_webhook", "POST", "/api/v1/webhooks/<webhook_id>/disable", disable_webhook,
+          "Stop sending to an endpoint", "webhooks", ("office", "admin"),
+          response=f"{W}:WebhookSchema"),
+    Route("list_webhook_deliveries", "GET", "/api/v1/webhooks/<webhook_id>/deliveries",
+          list_deliveries, "Delivery log: every event sent, its attempts and response codes, "
+          "oldest first", "webhooks", ("office", "admin"),
+          query=f"{W}:DeliveryListQuerySchema", response=f"{W}:DeliveryPageSchema"),
+    Route("replay_webhook_delivery", "POST", "/api/v1/webhook-deliveries/<delivery_id>/replay",
+          replay_delivery, "Send a delivery again (after a fix on the receiver's side)",
+          "webhooks", ("office", "admin"), response=f"{W}:DeliverySchema"),
+)

@@ -1,0 +1,41 @@
+"""A small two-sided world for the members unit tests (worker_factory on SQLite)."""
+from services.members.id_numbers import check_char
+
+ADMIN = {"key_id": "admin", "role": "admin", "org_id": None}
+
+
+def id_number(serial: int, birth: str = "19800101", region: str = "110105") -> str:
+    first17 = f"{region}{birth}{serial:03d}"
+    return first17 + check_char(first17)
+
+
+def office(org, role="office"):
+    return {"key_id": "k-" + org["id"][:8], "role": role, "org_id": org["id"]}
+
+
+def build(service):
+    def org(kind, name, parent=None, **extra):
+        body = {"kind": kind, "name": name, "parent_id": parent["id"] if parent else None}
+        body.update(extra)
+        return service.create_org_unit(ADMIN, body)
+
+    w = {}
+    w["county"] = org("county", "淮阳区", city="周口", contact="王主任 0394-1234567")
+    w["township"] = org("township", "城关镇", w["county"])
+    w["village"] = org("village_branch", "东村党支部", w["township"])
+    w["other_county"] = org("county", "皮州市")
+    w["other_township"] = org("township", "运河街道", w["other_county"])
+    w["committee"] = org("joint_committee", "驻京流动党委", city="北京")
+    w["second"] = org("second_level_committee", "丰台二级流动党委", w["committee"], city="北京丰台")
+    w["branch"] = org("branch", "丰台支部", w["second"], city="北京丰台")
+    w["branch2"] = org("branch", "大兴支部", w["second"], city="北京大兴")
+    w["other_committee"] = org("comprehensive_committee", "常州综合党委", city="常州")
+    w["other_branch"] = org("branch", "常州一支部", w["other_committee"], city="常州")
+    return w
+
+
+def register(service, w, serial=1, caller=None, **fields):
+    body = {"name": f"党员{serial}", "id_number": id_number(serial), "phone": "13800001234",
+            "home_org_id": w["village"]["id"], "host_org_id": w["branch"]["id"]}
+    body.update(fields)
+    return service.register_member(caller or office(w["county"]), body)
