@@ -15,6 +15,7 @@ from services import SERVICE_CLASSES
 from services.plumbing import logs
 from services.plumbing.caller import Caller
 from services.plumbing.errors import ServiceError
+from services.plumbing.text import first_unstorable, storable
 
 from . import audit, keys
 from .errors import HttpError, error_body
@@ -33,6 +34,15 @@ IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,100}$")
 
 def _reject_constant(name):
     raise ValueError(f"{name} is not valid JSON")
+
+
+def reject_unstorable(document) -> None:
+    """JSON may carry NUL characters and lone surrogates that no database stores: a 400 here,
+    for every route at once, rather than a 500 from deep inside a service."""
+    where = first_unstorable(document)
+    if where:
+        raise HttpError(400, "validation_failed", "invalid input", {
+            where: ["must not contain NUL characters or unpaired surrogates"]})
 
 
 class RequestContext:
@@ -66,10 +76,13 @@ class RequestContext:
         if not isinstance(body, dict):
             raise HttpError(400, "malformed_json", "the body must be a JSON object",
                             {"_schema": ["expected a JSON object"]})
+        reject_unstorable(body)
         return body
 
     def query(self) -> dict:
-        return self.request.args.to_dict(flat=True)
+        params = self.request.args.to_dict(flat=True)
+        reject_unstorable(params)
+        return params
 
     def idempotency_key(self):
         key = self.request.headers.get("Idempotency-Key")
@@ -147,6 +160,8 @@ class Gateway:
                         raise HttpError(403, "forbidden", f"a {caller.role} key may not call "
                                                           f"{route.method} {route.path}")
                 ctx = RequestContext(self, request, caller, request_id)
+                if any(not storable(value) for value in path_args.values()):
+                    raise HttpError(404, "not_found", "not found")
                 result = route.handler(ctx, **path_args)
                 status, body = (0, result) if isinstance(result, Response) else result
             response = body if isinstance(body, Response) else self.json_response(status, body)

@@ -35,6 +35,7 @@ from services.plumbing.db import make_engine
 from services.plumbing.envelope import utcnow
 from services.plumbing import config
 from services.plumbing.pagination import as_utc
+from services.plumbing.text import storable
 
 from .models import ApiKey, StaffSession, StaffUser
 
@@ -183,6 +184,8 @@ def create_staff_user(session: Session, username: str, display_name: str, org_id
 def sign_in(session: Session, username: str, password: str) -> tuple[StaffSession, str] | None:
     """A new short-lived session for a correct username and password; None otherwise (the
     same answer for an unknown user, a wrong password and a disabled login)."""
+    if not storable(username):  # a NUL byte would make PostgreSQL refuse the query itself
+        return None
     user = session.scalar(select(StaffUser).where(StaffUser.username == username))
     if user is None or user.disabled_at is not None:
         PASSWORDS.hash(password)  # as slow as a real check: no user enumeration by timing

@@ -3,6 +3,7 @@ from marshmallow import Schema, fields, validate
 
 from services.members.schemas import OrgUnitSchema
 from services.plumbing.caller import ROLES
+from services.plumbing.fields import UtcDateTime
 
 
 class OrgUnitListSchema(Schema):
@@ -27,7 +28,7 @@ class KeyCreateSchema(Schema):
     org_id = fields.String(load_default=None, allow_none=True, validate=ID, metadata={
         "description": "Required for office and desk_staff keys; omit for platform-wide "
                        "admin and ops keys."})
-    expires_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    expires_at = UtcDateTime(load_default=None, allow_none=True)
     rate_limit = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(
         RATE_LIMIT, error="expected <count>/<second|minute|hour|day>, e.g. 120/minute"),
         metadata={"description": "Requests per window, e.g. `120/minute`; default: the "
@@ -108,8 +109,8 @@ class SessionSchema(Schema):
 
 class AuditQuerySchema(Schema):
     org_id = fields.String(load_default=None, validate=ID)
-    since = fields.AwareDateTime(load_default=None, metadata={"description": "inclusive"})
-    until = fields.AwareDateTime(load_default=None, metadata={"description": "exclusive"})
+    since = UtcDateTime(load_default=None, metadata={"description": "inclusive"})
+    until = UtcDateTime(load_default=None, metadata={"description": "exclusive"})
     outcome = fields.String(load_default=None,
                             validate=validate.OneOf(("succeeded", "failed", "denied")))
     actor_id = fields.String(load_default=None, validate=ID)

@@ -15,7 +15,7 @@ from services.plumbing.errors import Conflict, Forbidden, NotFound, ValidationFa
 
 from . import events
 from .models import Member, OrgUnit
-from .text import storable
+from services.plumbing.text import storable
 
 HOME_KINDS = ("county", "township", "village_branch")
 HOST_KINDS = ("joint_committee", "second_level_committee", "comprehensive_committee",

@@ -8,7 +8,7 @@ from services.plumbing.money import Money
 
 from .orgs import KINDS
 from .phones import PHONE_PATTERN
-from .text import storable
+from services.plumbing.text import storable
 
 
 

@@ -2,7 +2,7 @@
 400 with field messages that leaves no row behind."""
 import pytest
 
-from .helpers import build_world, id_number, register_member, wait_for_member_projection
+from .helpers import Http, build_world, id_number, register_member, wait_for_member_projection
 
 pytestmark = pytest.mark.integration
 
@@ -139,3 +139,28 @@ def test_oversized_body_is_413(platform, world):
     raw = '{"name": "' + "x" * (1024 * 1024) + '"}'
     status, body = world["a"]["office"].request("POST", "/api/v1/members", raw=raw)
     assert status == 413 and body["error"]["code"] == "body_too_large"
+
+
+def test_text_no_database_can_store_is_400_or_404_never_500(platform, world):
+    """JSON allows NUL and lone surrogates; PostgreSQL stores neither. Caught once, at the edge."""
+    a = world["a"]
+    for raw in ('{"name": "a\\u0000b", "id_number": "x", "phone": "1", "home_org_id": "y"}',
+                '{"name": "\\ud800", "id_number": "x", "phone": "1", "home_org_id": "y"}'):
+        status, body = a["office"].request("POST", "/api/v1/members", raw=raw)
+        assert status == 400 and body["error"]["fields"] == {
+            "name": ["must not contain NUL characters or unpaired surrogates"]}, body
+    status, body = a["office"].get("/api/v1/members", query={"name": "a\x00b"})
+    assert status == 400 and "name" in body["error"]["fields"]
+    status, body = a["office"].get("/api/v1/members/a%00b")
+    assert status == 404
+    anonymous = Http(a["office"].client, None)
+    status, body = anonymous.request("POST", "/api/v1/sessions",
+                                     raw='{"username": "a\\u0000", "password": "x"}')
+    assert status == 400
+    status, body = world["admin"].get("/api/v1/audit", query={
+        "since": "0350-10-28T00:41:58.76-16:20"})
+    assert status == 400 and "since" in body["error"]["fields"]
+    status, body = world["admin"].get("/api/v1/audit", query={
+        "since": "2026-01-01T00:00:00-16:20"})
+    assert status == 200, body
+    assert platform.scalar("members", "SELECT count(*) FROM members") == 0
