@@ -4,6 +4,7 @@
 Pizhou's comprehensive committee in Changzhou; 市南区's Beijing committee with east, central and
 west area branches; Heishui county's service centre in Chengdu. Names of people are made up.
 """
+import secrets
 import time
 from datetime import date, timedelta
 from decimal import Decimal
@@ -93,6 +94,12 @@ def load(base: str, admin_key: str, create_key) -> dict:
         members.append(admin.post("/members", {
             "name": name, "id_number": id_number(region, f"19{60 + serial % 30:02d}0{1 + serial % 9}15", serial),
             "phone": f"139{serial:08d}", "home_org_id": home, "host_org_id": host}))
+
+    # A person at the Heishui centre signs in to the console (/console) with their own login.
+    password = secrets.token_urlsafe(9)
+    admin.post("/staff-users", {"username": "zhuoma", "display_name": "泽仁卓玛 (窗口)",
+                                "org_id": heishui_cd, "password": password})
+    keys["console login zhuoma / password"] = password
 
     desk = Api(base, keys["desk_staff 黑水驻成都服务中心"])
     desk.post("/requests", {"requester_name": "西木拉", "requester_phone": "13900000013",
