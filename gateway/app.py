@@ -127,6 +127,7 @@ class Gateway:
         ctx = None
         path_args = {}
         audited = False
+        body = error_code = None  # kept for the audit row: it must not parse the reply back
         self.metrics.in_flight.inc()
         try:
             adapter = self.url_map.bind_to_environ(environ)
@@ -166,24 +167,30 @@ class Gateway:
                 status, body = (0, result) if isinstance(result, Response) else result
             response = body if isinstance(body, Response) else self.json_response(status, body)
         except HttpError as exc:
+            error_code = exc.code
             response = self.json_response(exc.status, error_body(exc.code, exc.message, exc.fields),
                                           exc.headers)
         except ServiceError as exc:
+            error_code = exc.code
             response = self.json_response(exc.http_status, {"error": exc.as_dict()})
         except ServiceUnavailable as exc:
-            response = self.json_response(503, error_body("service_unavailable", str(exc)),
+            error_code = "service_unavailable"
+            response = self.json_response(503, error_body(error_code, str(exc)),
                                           {"Retry-After": "5"})
         except ServiceTimeout as exc:
-            response = self.json_response(504, error_body("service_timeout", str(exc)))
+            error_code = "service_timeout"
+            response = self.json_response(504, error_body(error_code, str(exc)))
         except Exception:
             log.exception("unhandled error")
+            error_code = "internal_error"
             response = self.json_response(500, error_body(
-                "internal_error", f"internal error; quote request id {request_id}"))
+                error_code, f"internal error; quote request id {request_id}"))
         finally:
             self.metrics.in_flight.dec()
         response.headers["X-Request-Id"] = request_id
         if audited and audit.should_record(request.method, response.status_code):
-            self._audit(request, request_id, route_label, caller, ctx, path_args, response)
+            self._audit(request, request_id, route_label, caller, ctx, path_args, response,
+                        body if error_code is None else None, error_code)
         seconds = time.perf_counter() - started
         self.metrics.http_request(route_label, request.method, response.status_code, seconds)
         logs.log_fields(log, logging.INFO, "http request", method=request.method,
@@ -193,7 +200,8 @@ class Gateway:
         logs.set_context(request_id=None)
         return response(environ, start_response)
 
-    def _audit(self, request, request_id, route_label, caller, ctx, path_args, response):
+    def _audit(self, request, request_id, route_label, caller, ctx, path_args, response,
+               reply, error_code):
         if ctx is not None and ctx.audit_actor is not None:
             kind, actor_id, role, org_id = ctx.audit_actor
         elif caller is not None and not caller.is_public:
@@ -207,26 +215,15 @@ class Gateway:
                 request.headers.get("Authorization", "").partition(" ")[2].strip())
             role = org_id = None
         object_id = next(iter(path_args.values()), None) if path_args else None
-        error_code = None
-        if response.status_code >= 400 or object_id is None:
-            try:
-                payload = json.loads(response.get_data(as_text=True) or "null")
-            except ValueError:
-                payload = None
-            if isinstance(payload, dict):
-                if response.status_code >= 400 and isinstance(payload.get("error"), dict):
-                    error_code = str(payload["error"].get("code"))[:40]
-                elif object_id is None and isinstance(payload.get("id"), str):
-                    object_id = payload["id"]
+        if object_id is None and isinstance(reply, dict) and isinstance(reply.get("id"), str):
+            object_id = reply["id"]  # what a create made
+        error_code = error_code and str(error_code)[:40]
         audit.record(self.key_sessions, request_id=request_id, actor_kind=kind,
                      actor_id=actor_id, role=role, org_id=org_id, method=request.method,
                      route=route_label, object_id=(object_id or None) and str(object_id)[:64],
                      status=response.status_code, error_code=error_code)
 
     # -- pieces -------------------------------------------------------------------------------------
-    def authenticate(self, request: Request):
-        return self.resolve(request)[0]
-
     def resolve(self, request: Request):
         """(caller, the key's own rate limit or None); 401 without a valid key or session."""
         header = request.headers.get("Authorization", "")

@@ -34,7 +34,7 @@ from services.plumbing.caller import ROLES, Caller
 from services.plumbing.db import make_engine
 from services.plumbing.envelope import utcnow
 from services.plumbing import config
-from services.plumbing.pagination import as_utc
+from services.plumbing.pagination import as_utc, iso_utc
 from services.plumbing.text import storable
 
 from .models import ApiKey, StaffSession, StaffUser
@@ -150,14 +150,11 @@ def list_keys(session: Session) -> list[ApiKey]:
     return list(session.scalars(select(ApiKey).order_by(ApiKey.created_at)))
 
 
-def _iso(moment: datetime | None) -> str | None:
-    return as_utc(moment).isoformat() if moment else None
-
 
 def key_view(key: ApiKey) -> dict:
     return {"id": key.id, "name": key.name, "role": key.role, "org_id": key.org_id,
-            "created_at": _iso(key.created_at), "revoked_at": _iso(key.revoked_at),
-            "last_used_at": _iso(key.last_used_at), "expires_at": _iso(key.expires_at),
+            "created_at": iso_utc(key.created_at), "revoked_at": iso_utc(key.revoked_at),
+            "last_used_at": iso_utc(key.last_used_at), "expires_at": iso_utc(key.expires_at),
             "replaced_by": key.replaced_by, "rate_limit": key.rate_limit,
             "active": active(key, utcnow())}
 
@@ -230,8 +227,8 @@ def end_session(session: Session, presented: str) -> None:
 
 def staff_user_view(user: StaffUser) -> dict:
     return {"id": user.id, "username": user.username, "display_name": user.display_name,
-            "org_id": user.org_id, "role": user.role, "created_at": _iso(user.created_at),
-            "disabled_at": _iso(user.disabled_at)}
+            "org_id": user.org_id, "role": user.role, "created_at": iso_utc(user.created_at),
+            "disabled_at": iso_utc(user.disabled_at)}
 
 
 def session_factory(url: str | None = None) -> sessionmaker:

@@ -5,6 +5,7 @@
 nothing here is a mock.
 """
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -24,6 +25,13 @@ REPO = Path(__file__).resolve().parents[1]
 PG_ADMIN_URL = os.environ.get("LIUDONG_TEST_PG_URL",
                               "postgresql+psycopg2://postgres@127.0.0.1:55432/postgres")
 INFRA = [sys.executable, str(REPO / "deploy" / "local" / "infra.py")]
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on now (for processes and receivers a test starts)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def wait_for(predicate, timeout: float = 20.0, interval: float = 0.05, message: str = ""):

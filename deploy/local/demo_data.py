@@ -11,12 +11,13 @@ from decimal import Decimal
 
 import requests
 
-WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+from services.members.id_numbers import check_char
+
 
 
 def id_number(region: str, birth: str, serial: int) -> str:
     first17 = f"{region}{birth}{serial:03d}"
-    return first17 + "10X98765432"[sum(int(d) * w for d, w in zip(first17, WEIGHTS)) % 11]
+    return first17 + check_char(first17)
 
 
 class Api:

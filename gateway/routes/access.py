@@ -6,6 +6,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from services.plumbing.errors import Conflict, NotFound, ValidationFailed
+from services.plumbing.pagination import iso_utc
 from services.plumbing.validation import load
 
 from .. import audit, keys
@@ -114,7 +115,7 @@ def create_session(ctx):
         user = session.get(StaffUser, staff_session.user_id)
         session.commit()
         ctx.audit_actor = ("user", user.id, user.role, user.org_id)
-        return 201, {"token": token, "expires_at": keys._iso(staff_session.expires_at),
+        return 201, {"token": token, "expires_at": iso_utc(staff_session.expires_at),
                      "user": keys.staff_user_view(user)}
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 
 from services.plumbing.errors import NotFound, ValidationFailed
 from services.plumbing.envelope import utcnow
-from services.plumbing.pagination import as_utc, page
+from services.plumbing.pagination import iso_utc, page
 
 from .models import TENANCY, Attempt, Delivery, Endpoint
 
@@ -42,9 +42,6 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return f"t={timestamp},v1={digest.hexdigest()}"
 
 
-def _iso(moment):
-    return as_utc(moment).isoformat() if moment else None
-
 
 # -- endpoints -------------------------------------------------------------------------------
 def create_endpoint(session, caller, data: dict) -> tuple[Endpoint, str]:
@@ -66,8 +63,8 @@ def create_endpoint(session, caller, data: dict) -> tuple[Endpoint, str]:
 
 def endpoint_view(endpoint: Endpoint, secret: str | None = None) -> dict:
     view = {"id": endpoint.id, "org_id": endpoint.org_id, "url": endpoint.url,
-            "event_types": list(endpoint.event_types), "created_at": _iso(endpoint.created_at),
-            "disabled_at": _iso(endpoint.disabled_at)}
+            "event_types": list(endpoint.event_types), "created_at": iso_utc(endpoint.created_at),
+            "disabled_at": iso_utc(endpoint.disabled_at)}
     if secret is not None:
         view["secret"] = secret
     return view
@@ -171,14 +168,14 @@ def delivery_view(session, delivery: Delivery, with_attempts: bool = True) -> di
     view = {"id": delivery.id, "webhook_id": delivery.endpoint_id, "event_id": delivery.event_id,
             "event_type": delivery.event_type, "status": delivery.status,
             "attempts": delivery.attempts, "last_status_code": delivery.last_status_code,
-            "last_error": delivery.last_error, "created_at": _iso(delivery.created_at),
-            "delivered_at": _iso(delivery.delivered_at),
-            "next_attempt_at": _iso(delivery.next_attempt_at)
+            "last_error": delivery.last_error, "created_at": iso_utc(delivery.created_at),
+            "delivered_at": iso_utc(delivery.delivered_at),
+            "next_attempt_at": iso_utc(delivery.next_attempt_at)
             if delivery.status == "pending" else None}
     if with_attempts:
         attempts = session.scalars(select(Attempt).where(Attempt.delivery_id == delivery.id)
                                    .order_by(Attempt.id))
-        view["log"] = [{"at": _iso(a.attempted_at), "status_code": a.status_code,
+        view["log"] = [{"at": iso_utc(a.attempted_at), "status_code": a.status_code,
                         "error": a.error, "duration_ms": a.duration_ms} for a in attempts]
     return view
 

@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Engine
 
 from .envelope import utcnow
+from .pagination import as_utc
 from .tables import PlumbingTables
 from .topology import events_exchange
 
@@ -137,10 +138,7 @@ class OutboxRelay:
                 .where(outbox.c.published_at.is_(None))).one()
         if not oldest:
             return count, 0.0
-        if oldest.tzinfo is None:  # SQLite returns naive datetimes; they were written in UTC
-            from datetime import timezone
-            oldest = oldest.replace(tzinfo=timezone.utc)
-        return count, max(0.0, (utcnow() - oldest).total_seconds())
+        return count, max(0.0, (utcnow() - as_utc(oldest)).total_seconds())
 
     def purge_published(self, older_than: timedelta = timedelta(days=7)) -> int:
         with self.engine.begin() as conn:

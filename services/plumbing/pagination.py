@@ -14,6 +14,11 @@ def as_utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
+def iso_utc(moment: datetime | None) -> str | None:
+    """A stored moment as an ISO-8601 UTC string for a reply; None stays None."""
+    return as_utc(moment).isoformat() if moment else None
+
+
 def encode_cursor(created_at: datetime, row_id: str) -> str:
     raw = json.dumps([as_utc(created_at).isoformat(), row_id]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")

@@ -8,19 +8,19 @@ does not know (a `KnownSchedule`). Three sources, in order:
 """
 import math
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
+
+from services.plumbing.pagination import as_utc
 
 # Deadlines are days in China: "today" is the date in Beijing time.
 CHINA = ZoneInfo("Asia/Shanghai")
 
 
 def china_date(moment: datetime) -> date:
-    if moment.tzinfo is None:  # SQLite hands back naive UTC
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(CHINA).date()
+    return as_utc(moment).astimezone(CHINA).date()
 
 
 def chinese_calendar_knows(day: date) -> bool:

@@ -4,7 +4,6 @@ and RabbitMQ, driven over real HTTP."""
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,17 +13,12 @@ import pytest
 import requests
 
 from services import SERVICE_CLASSES
-from tests.fixtures import Databases, purge_event_queues, wait_for
+from tests.fixtures import Databases, free_port, purge_event_queues, wait_for
 from tests.integration.helpers import id_number
 
 pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Processes:
@@ -177,8 +171,12 @@ def test_request_id_is_carried_from_gateway_through_rpc_and_events(stack, orgs):
         return [line for line in processes.log_lines(name)
                 if line.get("request_id") == "e2e-trace-0002"]
 
-    assert any(line.get("route") == "/api/v1/members" for line in traced("gateway"))
-    assert any(line.get("entrypoint") == "register_member" for line in traced("members"))
+    # A service logs its entrypoint's outcome after the reply has left: wait for the lines.
+    wait_for(lambda: any(line.get("route") == "/api/v1/members" for line in traced("gateway")),
+             timeout=10, message="the gateway's log line")
+    wait_for(lambda: any(line.get("entrypoint") == "register_member"
+                         for line in traced("members")),
+             timeout=10, message="the members service's log line")
     # The desk handles member_registered under the same request id, with the event id.
     desk_lines = wait_for(lambda: [l for l in traced("services_desk")
                                    if l.get("entrypoint") == "on_member_registered"],

@@ -3,7 +3,6 @@ org's events signed (HMAC-SHA256 over timestamp and body), a receiver that is do
 loses nothing (retried with backoff until it answers 2xx), the delivery log keeps every attempt
 with its response code, a delivery can be replayed, and no event leaves its tenant."""
 import json
-import socket
 from contextlib import contextmanager
 
 import eventlet
@@ -11,7 +10,7 @@ import eventlet.wsgi
 import pytest
 
 from gateway.client import verify_signature
-from tests.fixtures import wait_for
+from tests.fixtures import free_port, wait_for
 
 from .helpers import build_world, register_member
 
@@ -35,11 +34,6 @@ def served(app):
         server.kill()
         listener.close()
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Receiver:
