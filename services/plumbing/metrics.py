@@ -30,20 +30,26 @@ def entrypoint_kind(entrypoint) -> str:
 
 
 class _ExtensionCollector:
-    """Asks every extension of the container with a `collect_metrics()` for its gauges at scrape time."""
+    """At scrape time, asks every extension of the container with a `collect_metrics()` for its
+    gauges, and every extension type with a `collect_container_metrics(container)` once (for
+    figures that one query answers for all extensions of that type)."""
 
     def __init__(self, container):
         self.container = container
 
     def collect(self):
+        asked_types = set()
         for extension in self.container.extensions:
-            collect = getattr(extension, "collect_metrics", None)
-            if collect is None:
-                continue
-            try:
-                yield from collect()
-            except Exception:  # a broken collector must not break the whole scrape
-                log.exception("metrics collector %s failed", extension)
+            collectors = [getattr(extension, "collect_metrics", None)]
+            per_type = getattr(type(extension), "collect_container_metrics", None)
+            if per_type is not None and type(extension) not in asked_types:
+                asked_types.add(type(extension))
+                collectors.append(lambda: per_type(self.container))
+            for collect in filter(None, collectors):
+                try:
+                    yield from collect()
+                except Exception:  # a broken collector must not break the whole scrape
+                    log.exception("metrics collector %s failed", extension)
 
 
 class Metrics(DependencyProvider):

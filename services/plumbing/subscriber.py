@@ -15,13 +15,14 @@ The handler method receives a `ReceivedEvent`. Handlers must be idempotent
 import logging
 import threading
 
+from kombu import Connection
 from nameko.events import SERVICE_POOL, EventHandler
 from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import Consumer
-from kombu import Connection
+from prometheus_client.core import GaugeMetricFamily
 
 from .envelope import MalformedEnvelope, ReceivedEvent
-from .metrics import gauge, metrics_of
+from .metrics import metrics_of
 from .outbox import EventPublisher
 from .topology import Subscription, consumer_queue
 
@@ -115,14 +116,24 @@ class Subscriber(EventHandler):
             metrics.events_parked.labels(self.container.service_name,
                                          self.subscription.consumer).inc()
 
-    def collect_metrics(self):
-        """Depth of the parked queue, read with a passive declare at scrape time."""
-        with Connection(self.container.config["AMQP_URI"], connect_timeout=2) as conn:
-            _name, messages, _consumers = conn.default_channel.queue_declare(
-                self.subscription.parked_queue_name, passive=True)
-        yield gauge("liudong_events_parked_messages", "Deliveries waiting in a dead-letter queue.",
-                    {"service": self.container.service_name,
-                     "consumer": self.subscription.consumer}, messages)
+    @classmethod
+    def collect_container_metrics(cls, container):
+        """Depth of every parked queue of the container, read with passive declares on one
+        connection at scrape time."""
+        # One family for all of them: a second family of the same name would make the whole
+        # scrape invalid ("second TYPE line") for Prometheus.
+        family = GaugeMetricFamily("liudong_events_parked_messages",
+                                   "Deliveries waiting in a dead-letter queue.",
+                                   labels=["service", "consumer"])
+        subscribers = [e for e in container.entrypoints if isinstance(e, cls)]
+        with Connection(container.config["AMQP_URI"], connect_timeout=2) as conn:
+            channel = conn.default_channel
+            for subscriber in subscribers:
+                _name, messages, _consumers = channel.queue_declare(
+                    subscriber.subscription.parked_queue_name, passive=True)
+                family.add_metric([container.service_name, subscriber.subscription.consumer],
+                                  messages)
+        yield family
 
 
 subscribe = Subscriber.decorator

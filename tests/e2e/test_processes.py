@@ -216,6 +216,20 @@ def test_revoked_key_is_refused_at_once(stack, orgs):
     assert client(key).get(f"{stack['base']}/members").status_code == 401
 
 
+def test_metrics_pages_parse_as_prometheus_text(stack, orgs):
+    """A metric family written twice (e.g. once per subscriber) would make Prometheus reject
+    the whole scrape; the services desk has a dozen subscribers."""
+    from prometheus_client.parser import text_string_to_metric_families
+    for name, port in stack["metrics"].items():
+        text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+        families = [family.name for family in text_string_to_metric_families(text)]
+        assert len(families) == len(set(families)), f"{name} repeats a metric family"
+    desk = requests.get(f"http://127.0.0.1:{stack['metrics']['services_desk']}/metrics").text
+    assert desk.count("# TYPE liudong_events_parked_messages gauge") == 1
+    assert 'consumer="services_desk.on_member_moved"' in desk
+
+
+
 def test_a_stopped_service_is_503_and_health_says_so(stack, orgs):
     """Last in this module: it stops donations."""
     processes = stack["processes"]
@@ -230,3 +244,4 @@ def test_a_stopped_service_is_503_and_health_says_so(stack, orgs):
     assert health.status_code == 503
     assert health.json()["services"]["donations"] == "unavailable"
     assert health.json()["services"]["members"] == "ok"
+
