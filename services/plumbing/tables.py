@@ -16,6 +16,7 @@ BigIntId = BigInteger().with_variant(Integer(), "sqlite")
 class PlumbingTables:
     outbox: Table
     processed_events: Table
+    idempotent_replies: Table
 
 
 def plumbing_tables(metadata: MetaData) -> PlumbingTables:
@@ -44,4 +45,14 @@ def plumbing_tables(metadata: MetaData) -> PlumbingTables:
         Column("event_id", String(36), primary_key=True),
         Column("processed_at", DateTime(timezone=True), nullable=False),
     )
-    return PlumbingTables(outbox=outbox, processed_events=processed)
+    # The first reply to an RPC that carried an Idempotency-Key, written in the same transaction
+    # as the change it reports: a client's retry gets this reply instead of a second change.
+    replies = Table(
+        "idempotent_replies", metadata,
+        Column("scope", String(120), primary_key=True),  # who sent it: the caller's key
+        Column("idempotency_key", String(100), primary_key=True),
+        Column("fingerprint", String(64), nullable=False),  # entrypoint + arguments, hashed
+        Column("reply", JSON),
+        Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+    )
+    return PlumbingTables(outbox=outbox, processed_events=processed, idempotent_replies=replies)
