@@ -36,8 +36,10 @@ migrate: $(STAMP)
 	$(PY) -m services.plumbing.migrate
 
 ## make test: unit tests, then integration and end-to-end tests against a real RabbitMQ and a
-## throw-away PostgreSQL cluster that this target starts (and stops), and SQLite.
+## throw-away PostgreSQL cluster that this target starts (and stops), and SQLite. Installs
+## promtool and RabbitMQ when missing (Debian, as root), like `make run`.
 test: $(STAMP)
+	$(PY) deploy/local/infra.py test-tools
 	$(PY) deploy/local/infra.py rabbitmq
 	$(PY) deploy/local/infra.py postgres-up $(TEST_PG_DIR) $(TEST_PG_PORT)
 	LIUDONG_TEST_PG_URL=postgresql+psycopg2://postgres@127.0.0.1:$(TEST_PG_PORT)/postgres \

@@ -1,6 +1,7 @@
 """Real infrastructure on this machine, for `make run` and `make test`: RabbitMQ and PostgreSQL.
 
     python deploy/local/infra.py rabbitmq            # install (Debian, as root) and start if needed
+    python deploy/local/infra.py test-tools          # install what the tests need (promtool)
     python deploy/local/infra.py postgres-up DIR PORT    # initdb if needed, start on 127.0.0.1:PORT
     python deploy/local/infra.py postgres-down DIR
     python deploy/local/infra.py vhost-add NAME | vhost-delete NAME
@@ -35,6 +36,27 @@ def run(*cmd, check=True, quiet=False, user=None):
                           stderr=subprocess.DEVNULL if quiet else None)
 
 
+def apt_install(package: str, needed_for: str, alternative: str = "") -> None:
+    """Install a Debian package without its recommends (prometheus would pull in
+    node-exporter, which takes the gateway's :9100) when root; otherwise stop with one line
+    saying what to install."""
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        sys.exit(f"{needed_for} is missing: install Debian's `{package}` package "
+                 f"(apt-get install --no-install-recommends {package}) as root{alternative}")
+    say(f"installing {package} (Debian) for {needed_for}")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", package],
+                   check=True, env=env)
+
+
+def ensure_test_tools() -> None:
+    """What `make test` needs besides RabbitMQ and PostgreSQL: promtool checks the alert rules
+    (Debian ships it in `prometheus`)."""
+    if not shutil.which("promtool"):
+        apt_install("prometheus", "promtool (it checks the Prometheus rules in the tests)")
+
+
 def ensure_rabbitmq() -> None:
     if port_open(5672):
         say("RabbitMQ is running on :5672")
@@ -43,14 +65,8 @@ def ensure_rabbitmq() -> None:
         _after_start()
         return
     if not shutil.which("rabbitmq-server"):
-        if os.geteuid() != 0:
-            sys.exit("RabbitMQ is not installed and this is not root. Either install Debian's "
-                     "rabbitmq-server, or start the stack with: docker compose -f "
-                     "deploy/docker-compose.yml up rabbitmq")
-        say("installing rabbitmq-server (Debian)")
-        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "rabbitmq-server"], check=True, env=env)
+        apt_install("rabbitmq-server", "RabbitMQ", ", or start the stack with: docker compose "
+                                                   "-f deploy/docker-compose.yml up rabbitmq")
     # The broker's metrics for Prometheus (:15692); --offline works before the node is up.
     run("rabbitmq-plugins", "enable", "--offline", "rabbitmq_prometheus", check=False, quiet=True)
     say("starting rabbitmq-server -detached")
@@ -88,7 +104,7 @@ def vhost_delete(name: str) -> None:
     run("rabbitmqctl", "delete_vhost", name, quiet=True, check=False)
 
 
-def _pg_bin(name: str) -> str:
+def _find_pg_bin(name: str) -> str | None:
     found = shutil.which(name)
     if found:
         return found
@@ -96,7 +112,17 @@ def _pg_bin(name: str) -> str:
         candidate = f"/usr/lib/postgresql/{version}/bin/{name}"
         if os.path.exists(candidate):
             return candidate
-    sys.exit(f"{name} not found: install Debian's postgresql package")
+    return None
+
+
+def _pg_bin(name: str) -> str:
+    found = _find_pg_bin(name)
+    if found is None:
+        apt_install("postgresql", f"PostgreSQL ({name})")
+        found = _find_pg_bin(name)
+    if found is None:
+        sys.exit(f"{name} not found even after installing Debian's postgresql package")
+    return found
 
 
 def postgres_up(data_dir: str, port: int) -> None:
@@ -134,6 +160,8 @@ def main(argv):
     command, args = argv[0], argv[1:]
     if command == "rabbitmq":
         ensure_rabbitmq()
+    elif command == "test-tools":
+        ensure_test_tools()
     elif command == "postgres-up":
         postgres_up(args[0], int(args[1]))
     elif command == "postgres-down":
