@@ -83,6 +83,15 @@ def record_batch(tx: Transaction, caller: Caller, campaign_id, data: dict,
         batch = session.get(DonationBatch, earlier.batch_id)
         return batch, batch_gifts(session, batch.id), True
     _require_taking_gifts(campaign)
+    reference = data["reference"].strip()
+    # A paper list posted twice without an Idempotency-Key would count every gift twice; the
+    # campaign row lock taken above makes this check safe against a concurrent second post.
+    if not data.get("different_list") and session.scalar(
+            select(DonationBatch.id).where(DonationBatch.campaign_id == campaign.id,
+                                           DonationBatch.reference == reference).limit(1)):
+        raise Conflict("a batch with this reference was already recorded for this campaign",
+                       {"reference": ["already recorded for this campaign; send "
+                                      "\"different_list\": true if this is another list"]})
     entered_total = sum((gift["amount"] for gift in data["gifts"]), Decimal("0.00"))
     problems = {}
     if len(data["gifts"]) != data["declared_count"]:
@@ -96,7 +105,7 @@ def record_batch(tx: Transaction, caller: Caller, campaign_id, data: dict,
         raise ValidationFailed("the batch does not match its declared count and total",
                                problems)
     batch = DonationBatch(id=str(uuid.uuid4()), campaign_id=campaign.id,
-                          reference=data["reference"].strip(),
+                          reference=reference,
                           declared_count=data["declared_count"],
                           declared_total=data["declared_total"], created_at=utcnow())
     session.add(batch)

@@ -211,7 +211,13 @@ class DonationSchema(Schema):
 class DonationBatchCreateSchema(Schema):
     """Offline cash gifts from a paper list: accepted whole when `declared_count` and
     `declared_total` (from the paper) match the gifts entered, else refused whole."""
-    reference = _text(200, required=True, metadata={"description": "Which paper list."})
+    reference = _text(200, required=True, metadata={
+        "description": "Which paper list. A reference already used by a batch of the same "
+                       "campaign is refused (409) as the same list entered twice, unless "
+                       "`different_list` is true."})
+    different_list = fields.Boolean(load_default=False, metadata={
+        "description": "True when this is another paper list that happens to carry a "
+                       "reference already used in this campaign."})
     declared_count = fields.Integer(required=True, strict=True,
                                     validate=validate.Range(min=1, max=1000))
     declared_total = Money(required=True, minimum_exclusive=Decimal("0"))

@@ -158,6 +158,23 @@ def test_a_batch_retried_with_its_key_is_the_same_batch(service, campaign, count
     assert count("donations") == 2
 
 
+def test_a_paper_list_posted_twice_without_a_key_is_refused(service, campaign, count):
+    service.record_donation_batch(caller(BRANCH), campaign["id"], paper_list(["10.00"]), None)
+    again = paper_list(["10.00"], reference=" 2020-02-03 支部大会 捐款名单 ")
+    with pytest.raises(Conflict) as caught:
+        service.record_donation_batch(caller(BRANCH), campaign["id"], again, None)
+    assert list(caught.value.fields) == ["reference"]
+    assert count("donations") == 1 and count("donation_batches") == 1
+    # another list that happens to carry the same reference, said so
+    second = service.record_donation_batch(caller(BRANCH), campaign["id"],
+                                           paper_list(["20.00"], different_list=True), None)
+    assert second["reference"] == "2020-02-03 支部大会 捐款名单"
+    # the same reference in another campaign is another list
+    other = service.create_campaign(caller(BRANCH), campaign_body(title="Flood relief"))
+    service.record_donation_batch(caller(BRANCH), other["id"], paper_list(["30.00"]), None)
+    assert count("donations") == 3 and count("donation_batches") == 3
+
+
 def test_the_gift_cap_applies_inside_a_batch(make_service, campaign):
     service = make_service(DONATION_MAX_AMOUNT="500.00")
     with pytest.raises(ValidationFailed) as caught:
