@@ -208,17 +208,27 @@ def decide_self_report(tx: Transaction, caller: Caller, report_id: str, accept: 
     member = session.scalar(select(Member).where(Member.id_number_hash == report.id_number_hash)
                             .with_for_update())
     today = date.today()
+    came_from = "self-report " + report.id
     if member is None:
+        # The same steps and events as a home office registering the member for this host
+        # (member_registered, 待报到) followed by the host's acceptance (member_flow_accepted),
+        # so the home county hears of the newcomer like of any member arriving at a host.
         home = get_org(session, report.home_org_id)
         host = get_org(session, report.host_org_id)
         number = protector.decrypt(report.id_number_encrypted)
         member = new_member({"name": report.name, "phone": report.phone}, number, home, host,
                             protector, report.id_number_hash)
-        member.status = ACTIVE
         session.add(member)
         session.flush()
-        session.add(registration_record(member, caller))
+        registered = registration_record(member, caller)
+        registered.reason = came_from
+        session.add(registered)
         tx.emit(events.member_registered(member))
+        from_status = member.status
+        apply_change(member, "accept", None, today)
+        record = _append(session, member, caller, "accept", from_status, member.host_org_id,
+                         came_from, today)
+        tx.emit(events.member_flow("accept", member, record))
     else:
         from_status, from_host = member.status, member.host_org_id
         if member.status == LOST:
@@ -232,7 +242,7 @@ def decide_self_report(tx: Transaction, caller: Caller, report_id: str, accept: 
         member.status, member.host_org_id = ACTIVE, report.host_org_id
         member.status_before_lost, member.lost_contact_on = None, None
         record = _append(session, member, caller, action, from_status, from_host,
-                         "self-report " + report.id, today)
+                         came_from, today)
         tx.emit(events.member_flow(action, member, record))
     report.member_id = member.id
     session.flush()

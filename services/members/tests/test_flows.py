@@ -170,6 +170,12 @@ def test_self_report_queue_accept_registers_an_unknown_member(service, w, uow):
     with pytest.raises(InvalidTransition):
         service.decide_self_report(office(w["branch"]), report["id"], True, {})
     assert [e["event_type"] for e in events(uow)].count("member_registered") == 1
+    # the same events as registering for this host and accepting: the home side hears of it
+    assert flow_events(uow) == [("member_flow_accepted", w["branch"]["id"], "active")]
+    history = service.member_history(office(w["county"]), member["id"])["items"]
+    assert [(h["action"], h["to_status"], h["reason"]) for h in history] == [
+        ("registered", "pending", f"self-report {report['id']}"),
+        ("accept", "active", f"self-report {report['id']}")]
 
 
 def test_self_report_of_a_pending_member_accepts_the_flow(service, w, uow):
