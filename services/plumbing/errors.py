@@ -10,10 +10,14 @@ class ServiceError(Exception):
     code = "error"
     http_status = 500
 
-    def __init__(self, message: str, fields: dict | None = None):
-        super().__init__(message, fields or {})
+    def __init__(self, message: str, fields: dict | None = None, code: str | None = None):
+        # `code` refines the class's code (forbidden -> not_your_request) so that a client can
+        # tell two refusals of the same status apart; it travels in `args` across RPC.
+        super().__init__(*((message, fields or {}) + ((code,) if code else ())))
         self.message = message
         self.fields = fields or {}
+        if code:
+            self.code = code
 
     def __str__(self):
         return self.message

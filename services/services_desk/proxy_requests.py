@@ -14,12 +14,13 @@ centre's org unit. Its life (TRANSITIONS below is the whole rule):
     any open status but forwarded --reject (with reason)--> rejected
     any open status --withdraw (the requester)--> withdrawn
 Every step is a ledger row (actor, time, reason) and an event. The first key that accepts or
-claims is the 首问 owner for good; the assignee changes with hand-offs.
+claims is the 首问 owner for good; the assignee changes with hand-offs. Who at the centre may
+take each step is ownership.py's rule.
 """
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from services.members import phones
@@ -29,7 +30,7 @@ from services.plumbing.envelope import utcnow
 from services.plumbing.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
 from services.plumbing.pagination import as_utc, page
 
-from . import categories, deadlines, events, notices, staff
+from . import categories, deadlines, events, notices, ownership, staff
 from .models import TENANCY, HomeTask, Request, RequestStep, ServiceDay
 from .working_days import china_date
 
@@ -47,6 +48,7 @@ STATUSES = (SUBMITTED, ACCEPTED, MATERIALS_MISSING, IN_PROGRESS, FORWARDED, ANSW
 OPEN = (SUBMITTED, ACCEPTED, MATERIALS_MISSING, IN_PROGRESS, FORWARDED, ANSWER_RECEIVED)
 ENDED = (COMPLETED, REJECTED, WITHDRAWN)
 CHANNELS = ("walk_in", "phone", "service_day", "system")
+LANGUAGE_MISMATCH = "language_mismatch"
 REOPEN_WINDOW_DAYS = 30
 
 # action: (statuses it may start from, status it leads to (None: unchanged), ledger step)
@@ -131,9 +133,16 @@ def submit_request(tx: Transaction, caller: Caller, data: dict,
 def _require_allowed(request: Request, action: str) -> None:
     allowed = TRANSITIONS[action][0]
     if request.status not in allowed:
-        verb = action.replace("_", " ")
+        verb = ownership.verb(action)
         raise InvalidTransition(f"cannot {verb} a request that is {request.status}", {
-            "status": [f"is {request.status}, must be {' or '.join(allowed)} to {verb}"]})
+            "status": [f"is {request.status}, must be {' or '.join(allowed)} to {verb} it"]})
+
+
+def _acting_on(tx: Transaction, caller: Caller, request_id, action: str) -> Request:
+    """The request, locked, once the caller may take `action` on it (首问责任制)."""
+    request = get_request(tx.session, caller, request_id, for_update=True)
+    ownership.require_may_act(tx.session, caller, request, action)
+    return request
 
 
 def _transition(tx: Transaction, caller: Caller, request: Request, action: str,
@@ -158,6 +167,14 @@ def _transition(tx: Transaction, caller: Caller, request: Request, action: str,
 
 def _take(tx: Transaction, caller: Caller, request: Request, action: str) -> Request:
     """accept/claim: language routing, then 首问责任制 (the first taker owns it for good)."""
+    holder = ownership.holder_of(request)
+    if request.status != SUBMITTED and holder is not None:
+        name = ownership.display_name(tx.session, holder)
+        raise InvalidTransition(f"cannot {action} this request: {name} holds it "
+                                f"({request.status})", {
+                                    "status": [f"is {request.status}, must be submitted to "
+                                               f"{action} it"],
+                                    "assignee": [f"held by {name}"]})
     _require_allowed(request, action)
     _route_by_language(tx.session, request, caller.key_id, "caller")
     now = utcnow()
@@ -179,7 +196,8 @@ def _route_by_language(session: Session, request: Request, key_id: str, field: s
     speakers = staff.speakers_at(session, request.centre_org_id, request.language)
     if speakers and key_id not in speakers:
         raise Forbidden(f"this request goes to staff who speak {request.language}", {
-            field: [f"does not speak {request.language}; ask one of the centre's speakers"]})
+            field: [f"does not speak {request.language}; ask one of the centre's speakers"]},
+            code=LANGUAGE_MISMATCH)
 
 
 def claim_request(tx: Transaction, caller: Caller, request_id) -> Request:
@@ -194,7 +212,7 @@ def accept_request(tx: Transaction, caller: Caller, request_id) -> Request:
 
 
 def start_request(tx: Transaction, caller: Caller, request_id) -> Request:
-    request = get_request(tx.session, caller, request_id, for_update=True)
+    request = _acting_on(tx, caller, request_id, "start")
     _transition(tx, caller, request, "start")
     request.assignee = request.assignee or caller.key_id
     return request
@@ -202,7 +220,7 @@ def start_request(tx: Transaction, caller: Caller, request_id) -> Request:
 
 def request_materials(tx: Transaction, caller: Caller, request_id, data: dict) -> Request:
     """一次性告知: every missing item at once, once per request; the clock stops."""
-    request = get_request(tx.session, caller, request_id, for_update=True)
+    request = _acting_on(tx, caller, request_id, "request_materials")
     if request.materials_notified and request.status in TRANSITIONS["request_materials"][0]:
         raise InvalidTransition("一次性告知: the missing materials were already listed once", {
             "missing": ["all missing items must be listed in the one notice already sent"]})
@@ -223,7 +241,7 @@ def request_materials(tx: Transaction, caller: Caller, request_id, data: dict) -
 def supplement_materials(tx: Transaction, caller: Caller, request_id, data: dict,
                          warning_share: float = deadlines.DEFAULT_WARNING_SHARE) -> Request:
     """The supplement arrived: the clock restarts from zero on today's date."""
-    request = get_request(tx.session, caller, request_id, for_update=True)
+    request = _acting_on(tx, caller, request_id, "supplement")
     now = _transition(tx, caller, request, "supplement", reason=data.get("note"))
     request.materials_missing = []
     request.warned_at = None
@@ -233,7 +251,7 @@ def supplement_materials(tx: Transaction, caller: Caller, request_id, data: dict
 
 def forward_request(tx: Transaction, caller: Caller, request_id, data: dict) -> HomeTask:
     """收受分离: hands the home county's part to the requester's home county office."""
-    request = get_request(tx.session, caller, request_id, for_update=True)
+    request = _acting_on(tx, caller, request_id, "forward")
     if not request.requester_home_org_id:
         raise ValidationFailed("the requester's home county is not known", {
             "requester_home_org_id": ["the request names no home county to forward to"]})
@@ -256,7 +274,7 @@ def receive_answer(tx: Transaction, caller: Caller, request: Request, task: Home
 
 def complete_request(tx: Transaction, caller: Caller, request_id, data: dict) -> Request:
     """Closes a request in progress with its outcome; `data` is a loaded RequestCompleteSchema."""
-    request = get_request(tx.session, caller, request_id, for_update=True)
+    request = _acting_on(tx, caller, request_id, "complete")
     if request.home_must_act and request.status in TRANSITIONS["complete"][0]:
         answered = tx.session.scalar(select(HomeTask.id).where(
             HomeTask.request_id == request.id, HomeTask.status == "answered").limit(1))
@@ -273,7 +291,7 @@ def complete_request(tx: Transaction, caller: Caller, request_id, data: dict) ->
 
 
 def reject_request(tx: Transaction, caller: Caller, request_id, data: dict) -> Request:
-    request = get_request(tx.session, caller, request_id, for_update=True)
+    request = _acting_on(tx, caller, request_id, "reject")
     now = _transition(tx, caller, request, "reject", reason=data["reason"])
     request.ended_at = now
     request.outcome = data["reason"]
@@ -283,7 +301,7 @@ def reject_request(tx: Transaction, caller: Caller, request_id, data: dict) -> R
 
 def withdraw_request(tx: Transaction, caller: Caller, request_id, data: dict) -> Request:
     """The requester withdrew (told the desk, which records it)."""
-    request = get_request(tx.session, caller, request_id, for_update=True)
+    request = _acting_on(tx, caller, request_id, "withdraw")
     now = _transition(tx, caller, request, "withdraw", reason=data["reason"])
     request.ended_at = now
     for task in tx.session.scalars(select(HomeTask).where(
@@ -295,7 +313,7 @@ def withdraw_request(tx: Transaction, caller: Caller, request_id, data: dict) ->
 def reopen_request(tx: Transaction, caller: Caller, request_id, data: dict,
                    warning_share: float = deadlines.DEFAULT_WARNING_SHARE) -> Request:
     """Within REOPEN_WINDOW_DAYS of completion; the clock starts again from zero."""
-    request = get_request(tx.session, caller, request_id, for_update=True)
+    request = _acting_on(tx, caller, request_id, "reopen")
     now = utcnow()
     if request.status == COMPLETED and now - as_utc(request.completed_at) > timedelta(
             days=REOPEN_WINDOW_DAYS):
@@ -312,7 +330,7 @@ def reopen_request(tx: Transaction, caller: Caller, request_id, data: dict,
 
 def assign_request(tx: Transaction, caller: Caller, request_id, data: dict) -> Request:
     """Hands the work to another staff member of the centre; the 首问 owner stays."""
-    request = get_request(tx.session, caller, request_id, for_update=True)
+    request = _acting_on(tx, caller, request_id, "assign")
     member = staff.staff_member(tx.session, data["assignee"])
     if member is None or member.centre_org_id != request.centre_org_id:
         raise ValidationFailed("not a staff member of the request's centre", {
@@ -329,7 +347,7 @@ def extend_deadline(tx: Transaction, caller: Caller, request_id, data: dict,
     """An extension: approved by a lead of the centre (who calls this), once per request, with
     a notice to the requester. Asked after the deadline it is granted but the request counts
     as overdue (request_overdue, reason extension_after_deadline)."""
-    request = get_request(tx.session, caller, request_id, for_update=True)
+    request = _acting_on(tx, caller, request_id, "extend")
     if not staff.is_lead_of(tx.session, caller, request.centre_org_id):
         raise Forbidden("an extension needs the approval of a lead of the centre", {
             "caller": ["you are not a lead of this request's centre"]})
@@ -398,6 +416,10 @@ def list_requests(session: Session, caller: Caller,
         query = query.where(Request.assignee == query_params["assignee"])
     if query_params.get("first_owner"):
         query = query.where(Request.first_owner == query_params["first_owner"])
+    if query_params.get("mine"):
+        # "Mine": what the caller works on now and what it took first (首问), handed on or not.
+        query = query.where(or_(Request.assignee == caller.key_id,
+                                Request.first_owner == caller.key_id))
     if query_params.get("overdue") is not None:
         flag = Request.overdue_notified_at
         query = query.where(flag.is_not(None) if query_params["overdue"] else flag.is_(None))

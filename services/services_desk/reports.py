@@ -20,7 +20,7 @@ from services.plumbing.envelope import utcnow
 from services.plumbing.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from services.plumbing.pagination import as_utc
 
-from . import proxy_requests
+from . import ownership, proxy_requests
 from .models import TENANCY, Rating, Request, RequestStep, ServiceDay
 from .working_days import CHINA, china_date
 
@@ -28,6 +28,7 @@ from .working_days import CHINA, china_date
 # -- ratings ----------------------------------------------------------------------------------
 def rate_request(tx: Transaction, caller: Caller, request_id, data: dict) -> Rating:
     request = proxy_requests.get_request(tx.session, caller, request_id, for_update=True)
+    ownership.require_may_act(tx.session, caller, request, "rate")
     if request.status != proxy_requests.COMPLETED:
         raise InvalidTransition("only a completed request can be rated", {
             "status": [f"is {request.status}, must be completed to rate"]})

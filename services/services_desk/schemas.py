@@ -110,12 +110,14 @@ class AssignSchema(Schema):
 
 
 class ExtendSchema(Schema):
-    extra_working_days = fields.Integer(required=True, validate=validate.Range(min=1, max=30))
+    extra_working_days = fields.Integer(required=True, strict=True,
+                                        validate=validate.Range(min=1, max=30))
     reason = fields.String(required=True, validate=[TEXT_LENGTH, _not_blank])
 
 
 class RatingSchema(Schema):
-    score = fields.Integer(required=True, validate=validate.Range(min=1, max=5),
+    score = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=5),
+                           error_messages={"invalid": "a whole number from 1 to 5"},
                            metadata={"description": "1 (差评) … 5 (好评)"})
     comment = fields.String(load_default=None, allow_none=True, validate=TEXT_LENGTH)
 
@@ -126,6 +128,8 @@ class RequestListQuerySchema(Schema):
     status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
     assignee = fields.String(load_default=None, validate=KEY_ID_LENGTH)
     first_owner = fields.String(load_default=None, validate=KEY_ID_LENGTH)
+    mine = fields.Boolean(load_default=False, metadata={
+        "description": "Only the caller's: assigned to it, or taken first by it (首问)."})
     overdue = fields.Boolean(load_default=None, allow_none=True)
 
 
@@ -260,7 +264,8 @@ class CategoryRuleBodySchema(Schema):
     county_org_id = fields.String(load_default=None, allow_none=True, validate=UUID_LENGTH,
                                   metadata={"description": "A county in your scope; omit (admin) "
                                                            "for the platform default."})
-    time_limit_days = fields.Integer(required=True, validate=validate.Range(min=1, max=120))
+    time_limit_days = fields.Integer(required=True, strict=True,
+                                     validate=validate.Range(min=1, max=120))
     materials = fields.List(fields.String(validate=validate.Length(min=1, max=100)),
                             required=True, validate=validate.Length(max=50))
     home_must_act = fields.Boolean(required=True)

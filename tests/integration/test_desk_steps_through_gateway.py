@@ -45,9 +45,10 @@ def test_materials_assign_complete_rate_reopen_and_withdraw(platform):
     assert status == 200 and body["status"] == "completed"
     assert body["first_owner"] == key_id(first), "首问 owner stays accountable to the end"
 
-    status, body = first.post(f"/api/v1/requests/{rid}/rating", {"score": 5, "comment": "好"})
+    # The work was handed on: the assignee records the requester's rating, not the owner.
+    status, body = second.post(f"/api/v1/requests/{rid}/rating", {"score": 5, "comment": "好"})
     assert status == 200 and body["score"] == 5, body
-    assert first.post(f"/api/v1/requests/{rid}/rating", {"score": 1})[0] == 409
+    assert second.post(f"/api/v1/requests/{rid}/rating", {"score": 1})[0] == 409
     status, stats = first.get("/api/v1/desk/statistics")
     assert status == 200, stats
     # Ratings count for the 首问 owner, who stays accountable after the hand-off.
@@ -55,7 +56,7 @@ def test_materials_assign_complete_rate_reopen_and_withdraw(platform):
                                           "first_owner": key_id(first), "ratings": 1,
                                           "average": 5.0}]
 
-    status, body = first.post(f"/api/v1/requests/{rid}/reopen", {"reason": "回执有误"})
+    status, body = second.post(f"/api/v1/requests/{rid}/reopen", {"reason": "回执有误"})
     assert status == 200 and body["status"] == "in_progress", body
     status, steps = first.get(f"/api/v1/requests/{rid}")
     assert [s["step"] for s in steps["steps"]][-1] == "reopened", steps["steps"]

@@ -105,12 +105,12 @@ def test_every_transition_is_allowed_or_refused_as_the_table_says(staffed, engin
 def test_every_step_carries_actor_time_reason_and_an_event(staffed, outbox):
     request_id = submit(staffed)
     staffed.accept_request(STAFF_A1, request_id)
-    staffed.start_request(STAFF_A2, request_id)
-    staffed.reject_request(STAFF_A2, request_id, {"reason": "材料不实"})
+    staffed.start_request(STAFF_A1, request_id)
+    staffed.reject_request(LEAD_A, request_id, {"reason": "材料不实"})
     reply = staffed.get_request(STAFF_A1, request_id)
     assert [(s["step"], s["actor_key_id"], s["note"]) for s in reply["steps"]] == [
         ("submitted", "key-a1", None), ("accepted", "key-a1", None),
-        ("started", "key-a2", None), ("rejected", "key-a2", "材料不实")]
+        ("started", "key-a1", None), ("rejected", "key-lead-a", "材料不实")]
     assert all(s["at"] for s in reply["steps"])
     types = [e["event_type"] for e in outbox()]
     assert types == ["request_submitted", "request_step_recorded", "request_claimed",
@@ -118,7 +118,7 @@ def test_every_step_carries_actor_time_reason_and_an_event(staffed, outbox):
     rejected = REQUEST_STEP_RECORDED.load(received(outbox()[-1], "any"))
     assert (rejected["step"], rejected["from_status"], rejected["to_status"],
             rejected["actor_key_id"], rejected["reason"]) == (
-        "rejected", "in_progress", "rejected", "key-a2", "材料不实")
+        "rejected", "in_progress", "rejected", "key-lead-a", "材料不实")
 
 
 @pytest.mark.parametrize("action", ["reject", "withdraw", "reopen"])

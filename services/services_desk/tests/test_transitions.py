@@ -53,7 +53,9 @@ def test_claim_makes_the_claimer_first_owner_and_assignee(service, submitted, ou
 def test_a_second_claim_is_refused_and_the_first_owner_kept(service, in_progress, outbox, engine):
     with pytest.raises(InvalidTransition) as failure:
         service.claim_request(STAFF_A1, in_progress["id"])
-    assert failure.value.fields == {"status": ["is in_progress, must be submitted to claim"]}
+    assert failure.value.fields == {"status": ["is in_progress, must be submitted to claim it"],
+                                    "assignee": ["held by key-a2"]}
+    assert failure.value.message == "cannot claim this request: key-a2 holds it (in_progress)"
 
     reply = service.get_request(STAFF_A1, in_progress["id"])
     assert reply["first_owner"] == reply["assignee"] == "key-a2"
@@ -77,7 +79,7 @@ def test_completing_a_submitted_request_is_refused(service, submitted, outbox, e
     with pytest.raises(InvalidTransition) as failure:
         service.complete_request(STAFF_A1, submitted["id"], DONE)
     assert failure.value.fields == {"status": [
-        "is submitted, must be in_progress or answer_received to complete"]}
+        "is submitted, must be in_progress or answer_received to complete it"]}
     assert status_in_db(engine, submitted["id"]) == "submitted"
     assert event_types(outbox) == ["request_submitted"]
 
