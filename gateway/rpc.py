@@ -67,13 +67,15 @@ class ServiceClient:
         self.metrics = metrics
         self._pool = _ProxyPool(amqp_uri, timeout, size)
 
-    def call(self, service: str, method: str, *args, request_id: str | None = None, timeout=None):
+    def call(self, service: str, method: str, *args, request_id: str | None = None, timeout=None,
+             idempotency_key: str | None = None):
         """Call `service.method(*args)`; raises ServiceError (the service's own answer),
-        ServiceUnavailable or ServiceTimeout."""
+        ServiceUnavailable or ServiceTimeout. `idempotency_key` travels in the call's context
+        (nameko header), where the service's `rpc` entrypoints look for it."""
         started = time.perf_counter()
         outcome = "error"
         try:
-            result = self._call(service, method, args, request_id, timeout)
+            result = self._call(service, method, args, request_id, timeout, idempotency_key)
             outcome = "success"
             return result
         except ServiceError:
@@ -89,7 +91,7 @@ class ServiceClient:
             if self.metrics is not None:
                 self.metrics.rpc_call(service, method, outcome, time.perf_counter() - started)
 
-    def _call(self, service, method, args, request_id, timeout):
+    def _call(self, service, method, args, request_id, timeout, idempotency_key=None):
         try:
             item = self._pool.get()
         except Exception as exc:  # cannot even connect
@@ -97,7 +99,13 @@ class ServiceClient:
         standalone, proxy = item
         healthy = False
         try:
-            standalone._worker_ctx.data["request_id"] = request_id
+            # Pooled proxies keep their context: set (or clear) both on every call.
+            context = standalone._worker_ctx.data
+            for name, value in (("request_id", request_id), ("idempotency_key", idempotency_key)):
+                if value is None:
+                    context.pop(name, None)
+                else:
+                    context[name] = value
             with eventlet.Timeout(timeout or self.timeout, ServiceTimeoutSignal):
                 result = getattr(getattr(proxy, service), method)(*args)
             healthy = True
@@ -109,7 +117,7 @@ class ServiceClient:
             healthy = True
             raise ServiceUnavailable(f"{service} is not running") from exc
         except (RpcTimeout, ServiceTimeoutSignal) as exc:
-            if self.consumers_of(service) == 0:
+            if not self.consumers_of(service):  # 0, or the broker cannot even say (outage)
                 raise ServiceUnavailable(f"{service} is not running") from exc
             raise ServiceTimeout(f"{service} did not answer within {timeout or self.timeout}s") from exc
         except (OSError, socket.error, ConnectionError) as exc:

@@ -91,19 +91,34 @@ class Transaction:
 
 
 class UnitOfWork:
-    """What a worker gets as `self.db`: a session factory bound to the service database."""
+    """What a worker gets as `self.db`: a session factory bound to the service database.
+
+    `idempotency_key` is the client's Idempotency-Key that came with the RPC (or None). While
+    `idempotency.run_once` runs an entrypoint, every `transaction()` and `read()` of the worker
+    joins its one outer transaction, so the change, its events and the stored reply commit
+    together or not at all."""
 
     def __init__(self, session_factory: sessionmaker, tables: PlumbingTables,
-                 request_id: str | None, on_events_committed=None):
+                 request_id: str | None, on_events_committed=None,
+                 idempotency_key: str | None = None):
         self._session_factory = session_factory
         self._tables = tables
         self._request_id = request_id
         self._on_events_committed = on_events_committed
         self._sessions: list[Session] = []
+        self.idempotency_key = idempotency_key
+        self._joined: Transaction | None = None
+
+    @property
+    def tables(self) -> PlumbingTables:
+        return self._tables
 
     @contextmanager
     def transaction(self):
         """Commit on success, roll back on any exception: nothing half-written remains."""
+        if self._joined is not None:
+            yield self._joined  # the outer transaction commits (or rolls back) everything
+            return
         session = self._session_factory()
         self._sessions.append(session)
         tx = Transaction(session, self._tables, self._request_id)
@@ -119,8 +134,20 @@ class UnitOfWork:
             self._on_events_committed()
 
     @contextmanager
+    def joined(self, tx: Transaction):
+        """Make every transaction() and read() inside this block part of `tx`."""
+        self._joined = tx
+        try:
+            yield tx
+        finally:
+            self._joined = None
+
+    @contextmanager
     def read(self):
         """A read-only session (rolled back at the end)."""
+        if self._joined is not None:
+            yield self._joined.session  # sees what the outer transaction wrote so far
+            return
         session = self._session_factory()
         self._sessions.append(session)
         try:

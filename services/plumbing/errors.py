@@ -54,7 +54,15 @@ class InvalidTransition(ServiceError):
     http_status = 409
 
 
-ALL_ERRORS = (ServiceError, ValidationFailed, NotFound, Conflict, Forbidden, InvalidTransition)
+class Unavailable(ServiceError):
+    """Something the service needs (its database) is away for a moment: the request changed
+    nothing and may be retried (with the same Idempotency-Key)."""
+    code = "service_unavailable"
+    http_status = 503
+
+
+ALL_ERRORS = (ServiceError, ValidationFailed, NotFound, Conflict, Forbidden, InvalidTransition,
+              Unavailable)
 
 
 def fields_from_marshmallow(messages) -> dict:

@@ -1,9 +1,21 @@
-"""Idempotent event handling: each consumer records the events it has applied, in the same
-transaction as the effect, so a redelivered event has no second effect."""
-from sqlalchemy import insert, select
+"""Idempotency, both ways in:
 
-from .db import Transaction
+* events: each consumer records the events it has applied, in the same transaction as the
+  effect, so a redelivered event has no second effect (`record_first_delivery`);
+* requests: an RPC that carries a client's Idempotency-Key runs once; its reply is stored in the
+  same transaction as its change, and a retry with the same key and the same arguments gets
+  that reply again, with another body a 409 (`run_once`).
+"""
+import hashlib
+import json
+from datetime import timedelta
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from .db import Transaction, UnitOfWork
 from .envelope import ReceivedEvent, utcnow
+from .errors import Conflict
 
 
 def record_first_delivery(tx: Transaction, event: ReceivedEvent) -> bool:
@@ -20,3 +32,58 @@ def record_first_delivery(tx: Transaction, event: ReceivedEvent) -> bool:
     tx.session.execute(insert(table).values(
         consumer=event.consumer, event_id=event.event_id, processed_at=utcnow()))
     return True
+
+
+def request_fingerprint(entrypoint: str, args, kwargs) -> str:
+    """What makes two requests "the same": the entrypoint and every argument but the caller."""
+    canonical = json.dumps([entrypoint, list(args), kwargs], sort_keys=True, default=str,
+                           ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def run_once(unit: UnitOfWork, scope: str, key: str, fingerprint: str, call):
+    """Run `call()` (an entrypoint's body) once per (scope, key): in one transaction with the
+    reply it returns, which later calls with the same key get back unchanged."""
+    table = unit.tables.idempotent_replies
+    for _attempt in range(2):
+        try:
+            with unit.transaction() as tx:
+                earlier = tx.session.execute(
+                    select(table.c.fingerprint, table.c.reply)
+                    .where(table.c.scope == scope, table.c.idempotency_key == key)).first()
+                if earlier is not None:
+                    if earlier.fingerprint != fingerprint:
+                        raise key_reused()
+                    return earlier.reply
+                with unit.joined(tx):
+                    reply = call()
+                tx.session.execute(insert(table).values(
+                    scope=scope, idempotency_key=key, fingerprint=fingerprint, reply=reply,
+                    created_at=utcnow()))
+            return reply
+        except IntegrityError:
+            # The same key arrived twice at once and the other request committed first: the
+            # second pass finds its reply (or a 409 if the bodies differ).
+            if not _reply_exists(unit, scope, key):
+                raise
+    raise key_reused()
+
+
+def key_reused() -> Conflict:
+    return Conflict("this Idempotency-Key was used for a different request",
+                    {"Idempotency-Key": ["already used with another body or route; "
+                                         "use a new key for a new request"]})
+
+
+def _reply_exists(unit: UnitOfWork, scope: str, key: str) -> bool:
+    table = unit.tables.idempotent_replies
+    with unit.read() as session:
+        return session.execute(select(table.c.scope).where(
+            table.c.scope == scope, table.c.idempotency_key == key)).first() is not None
+
+
+def purge_replies(engine, tables, older_than: timedelta = timedelta(days=7)) -> int:
+    """Keys are kept a week: longer than any client's retries."""
+    table = tables.idempotent_replies
+    with engine.begin() as conn:
+        return conn.execute(delete(table).where(table.c.created_at < utcnow() - older_than)).rowcount

@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Engine
 
 from .envelope import utcnow
+from .idempotency import purge_replies
 from .pagination import as_utc
 from .tables import PlumbingTables
 from .topology import events_exchange
@@ -87,6 +88,7 @@ class OutboxRelay:
     def __init__(self, engine: Engine, tables: PlumbingTables, publisher: EventPublisher,
                  subscribed: set[tuple[str, str]], batch_size: int = 100):
         self.engine = engine
+        self.tables = tables
         self.outbox = tables.outbox
         self.publisher = publisher
         self.subscribed = subscribed
@@ -141,10 +143,12 @@ class OutboxRelay:
         return count, max(0.0, (utcnow() - as_utc(oldest)).total_seconds())
 
     def purge_published(self, older_than: timedelta = timedelta(days=7)) -> int:
+        """Drops published events and stored idempotent replies older than a week."""
         with self.engine.begin() as conn:
             result = conn.execute(delete(self.outbox).where(
                 self.outbox.c.published_at.is_not(None),
                 self.outbox.c.published_at < utcnow() - older_than))
+        purge_replies(self.engine, self.tables, older_than)
         return result.rowcount
 
 

@@ -53,7 +53,8 @@ class Database(DependencyProvider):
     def get_dependency(self, worker_ctx):
         unit = UnitOfWork(self.session_factory, self.tables,
                           request_id=worker_ctx.data.get("request_id"),
-                          on_events_committed=self._wake.set)
+                          on_events_committed=self._wake.set,
+                          idempotency_key=worker_ctx.data.get("idempotency_key"))
         self._units[worker_ctx] = unit
         return unit
 

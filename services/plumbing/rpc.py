@@ -5,18 +5,54 @@ The gateway passes a `caller` dict as the first argument of every call:
 The tenant is always the caller's `org_id` (from its API key), never something from a body.
 An `org_id` of None means platform-wide (admin and ops keys that belong to no org unit).
 """
+import functools
+import logging
+
 from nameko.exceptions import deserialize_to_instance
 from nameko.rpc import Rpc
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from .caller import Caller, ROLES  # noqa: F401  (re-exported for entrypoints)
-from .errors import ALL_ERRORS
+from .errors import ALL_ERRORS, Unavailable
+from .idempotency import request_fingerprint, run_once
+
+log = logging.getLogger(__name__)
 
 for _error in ALL_ERRORS:
     deserialize_to_instance(_error)
 
 
-
 def rpc(fn):
-    """nameko's @rpc, with our error types declared expected: a caller's mistake is logged as
-    a rejection, not as a failure with a traceback."""
-    return Rpc.decorator(expected_exceptions=ALL_ERRORS)(fn)
+    """nameko's @rpc, with our error types declared expected (a caller's mistake is logged as a
+    rejection, not as a failure with a traceback), and two promises kept for every entrypoint:
+
+    * a call that carries an Idempotency-Key (nameko context `idempotency_key`, set by the
+      gateway) runs once per caller and key; a retry gets the first reply;
+    * a database that is away (restarting, unreachable, pool exhausted) is a 503 the client may
+      retry, never a 500 — the transaction has rolled back, nothing was written.
+    """
+    @functools.wraps(fn)
+    def entrypoint(self, *args, **kwargs):
+        try:
+            unit = getattr(self, "db", None)
+            key = getattr(unit, "idempotency_key", None)
+            if not key:
+                return fn(self, *args, **kwargs)
+            caller = args[0] if args and isinstance(args[0], dict) else {}
+            scope = f"{caller.get('key_id', '')}"[:120]
+            return run_once(unit, scope, key, request_fingerprint(fn.__name__, args[1:], kwargs),
+                            lambda: fn(self, *args, **kwargs))
+        except (DBAPIError, PoolTimeout) as exc:
+            if isinstance(exc, DBAPIError) and not (exc.connection_invalidated
+                                                   or _is_operational(exc)):
+                raise
+            log.warning("database unavailable in %s: %s", fn.__name__, exc)
+            raise Unavailable("the service's database is unavailable; retry shortly") from None
+
+    return Rpc.decorator(expected_exceptions=ALL_ERRORS)(entrypoint)
+
+
+def _is_operational(exc: DBAPIError) -> bool:
+    """A connection-level failure (server gone, restarting, refusing): not a bad statement."""
+    return isinstance(exc, (OperationalError, InterfaceError))
