@@ -7,6 +7,8 @@ import time
 import uuid
 
 from eventlet.greenpool import GreenPool
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import MethodNotAllowed, NotFound as RouteNotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
@@ -30,6 +32,8 @@ log = logging.getLogger("gateway")
 PUBLIC_CALLER = Caller(key_id="", role="public", org_id=None)
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,100}$")
+# A 503 tells the client when to try again (with the same Idempotency-Key for a write).
+RETRY_LATER = {"Retry-After": "5"}
 
 
 def _reject_constant(name):
@@ -55,13 +59,19 @@ class RequestContext:
         self.request_id = request_id
         # (kind, id, role, org) of who acted, when it is not the caller (a sign-in).
         self.audit_actor = None
+        self._key_passed_as_argument = False
 
     def bearer_token(self) -> str:
         return self.request.headers.get("Authorization", "").partition(" ")[2].strip()
 
     def call(self, service: str, method: str, *args):
+        """Call a service as the caller. A write's Idempotency-Key travels along (unless the
+        handler passed it as an argument itself): the service runs the request once per key."""
+        key = None
+        if self.request.method != "GET" and not self._key_passed_as_argument:
+            key = self._checked_idempotency_key()
         return self.gateway.client.call(service, method, self.caller.to_wire(), *args,
-                                        request_id=self.request_id)
+                                        request_id=self.request_id, idempotency_key=key)
 
     def json_body(self, optional: bool = False):
         raw = self.gateway.read_body(self.request)
@@ -85,6 +95,11 @@ class RequestContext:
         return params
 
     def idempotency_key(self):
+        """The request's Idempotency-Key, for a handler that hands it to a service itself."""
+        self._key_passed_as_argument = True
+        return self._checked_idempotency_key()
+
+    def _checked_idempotency_key(self):
         key = self.request.headers.get("Idempotency-Key")
         if key is None:
             return None
@@ -172,11 +187,17 @@ class Gateway:
                                           exc.headers)
         except ServiceError as exc:
             error_code = exc.code
-            response = self.json_response(exc.http_status, {"error": exc.as_dict()})
+            response = self.json_response(exc.http_status, {"error": exc.as_dict()},
+                                          RETRY_LATER if exc.http_status == 503 else None)
+        except (DBAPIError, PoolTimeout) as exc:
+            # The gateway's own database (keys, audit) is away: the client may retry.
+            log.warning("gateway database unavailable: %s", exc)
+            error_code = "service_unavailable"
+            response = self.json_response(503, error_body(
+                error_code, "the gateway's database is unavailable; retry shortly"), RETRY_LATER)
         except ServiceUnavailable as exc:
             error_code = "service_unavailable"
-            response = self.json_response(503, error_body(error_code, str(exc)),
-                                          {"Retry-After": "5"})
+            response = self.json_response(503, error_body(error_code, str(exc)), RETRY_LATER)
         except ServiceTimeout as exc:
             error_code = "service_timeout"
             response = self.json_response(504, error_body(error_code, str(exc)))
@@ -268,6 +289,9 @@ class Gateway:
         services = {}
 
         def probe(service):
+            # No consumer on its RPC queue: down, at once (a call would only wait and time out).
+            if not self.client.consumers_of(service):
+                return service, "unavailable"
             try:
                 self.client.call(service, "health", timeout=2.0)
                 return service, "ok"
