@@ -1,7 +1,8 @@
 """`make run`: the whole platform on this machine, with demo data from the seed reports.
 
-RabbitMQ (installed and started if missing), the topology, migrations, the three services and
-the gateway as separate processes, then demo data through the HTTP API. Ctrl-C stops all.
+RabbitMQ (installed and started if missing), the topology, migrations, the services and the
+gateway as separate supervised processes (one that exits is restarted with backoff; see
+supervisor.py), then demo data through the HTTP API. Ctrl-C stops all.
 A second run reuses the databases, keys and demo data under var/.
 """
 import json
@@ -18,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import infra  # noqa: E402
 import requests  # noqa: E402
+from supervisor import Supervisor  # noqa: E402
 
 from services import SERVICE_CLASSES  # noqa: E402
 from services.plumbing import config  # noqa: E402
@@ -52,26 +54,23 @@ def bootstrap_admin_key(state: dict) -> str:
     return state["admin_key"]
 
 
-def start_processes() -> dict:
-    LOG_DIR.mkdir(parents=True, exist_ok=True)
-    processes = {}
+def platform_processes() -> Supervisor:
+    """Every service and the gateway, each its own process, restarted when it exits."""
+    supervisor = Supervisor(LOG_DIR, say=say)
     for service in SERVICE_CLASSES:
-        processes[service] = subprocess.Popen(
-            [PY, "-m", "services.plumbing.runner", service], cwd=REPO,
-            stdout=open(LOG_DIR / f"{service}.log", "a"), stderr=subprocess.STDOUT)
-    processes["gateway"] = subprocess.Popen(
-        [PY, "-m", "gateway.server"], cwd=REPO,
-        stdout=open(LOG_DIR / "gateway.log", "a"), stderr=subprocess.STDOUT)
-    return processes
+        supervisor.add(service, [PY, "-m", "services.plumbing.runner", service], cwd=REPO)
+    supervisor.add("gateway", [PY, "-m", "gateway.server"], cwd=REPO)
+    return supervisor
 
 
-def wait_healthy(processes: dict, timeout: float = 60) -> None:
+def wait_healthy(supervisor: Supervisor, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
-        for name, process in processes.items():
-            if process.poll() is not None:
-                sys.exit(f"{name} exited with {process.returncode}; see {LOG_DIR / (name + '.log')}")
+        supervisor.poll()
+        for name, item in supervisor.processes.items():
+            if item.gave_up:
+                sys.exit(f"{name} {item.gave_up}")
         try:
             last = requests.get(f"{BASE}/health", timeout=5)
             if last.status_code == 200:
@@ -80,18 +79,6 @@ def wait_healthy(processes: dict, timeout: float = 60) -> None:
             pass
         time.sleep(0.5)
     sys.exit(f"platform not healthy after {timeout}s: {last.text if last is not None else 'no answer'}")
-
-
-def stop_processes(processes: dict) -> None:
-    for process in processes.values():
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + 15
-    for process in processes.values():
-        try:
-            process.wait(max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def main() -> None:
@@ -103,7 +90,8 @@ def main() -> None:
     subprocess.run([PY, "-m", "services.plumbing.migrate"], check=True, cwd=REPO)
     state = load_state()
     admin_key = bootstrap_admin_key(state)
-    processes = start_processes()
+    supervisor = platform_processes()
+    supervisor.start_all()
     stopping = False
 
     def on_signal(signum, _frame):
@@ -113,7 +101,7 @@ def main() -> None:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     try:
-        wait_healthy(processes)
+        wait_healthy(supervisor)
         if not state.get("demo_loaded"):
             import demo_data
             say("loading demo data from the seed reports through the API")
@@ -123,14 +111,11 @@ def main() -> None:
             save_state(state)
         print_banner(state)
         while not stopping:
-            for name, process in processes.items():
-                if process.poll() is not None:
-                    say(f"{name} exited with {process.returncode}; see {LOG_DIR / (name + '.log')}")
-                    stopping = True
+            supervisor.poll()  # restarts a process that exits (and says so)
             time.sleep(0.5)
     finally:
         say("stopping")
-        stop_processes(processes)
+        supervisor.stop_all()
         say("stopped")
 
 
