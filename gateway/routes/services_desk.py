@@ -83,6 +83,10 @@ def put_calendar_year(ctx, year):
     return 200, _call(ctx, "put_calendar_year", year, ctx.json_body())
 
 
+def preview_deadline(ctx):
+    return 200, _call(ctx, "preview_deadline", ctx.query())
+
+
 def monthly_register(ctx):
     return 200, _call(ctx, "monthly_register", ctx.query())
 
@@ -194,10 +198,16 @@ ROUTES = (
           "desk rules", ("admin", "desk_staff"), body=f"{DESK}:StaffBodySchema",
           response=f"{DESK}:StaffSchema"),
     Route("get_calendar_year", "GET", "/api/v1/desk/calendar/<year>", get_calendar_year,
-          "A year's official schedule and where it comes from", "desk rules",
+          "A year's statutory holidays and make-up working days, each with its source "
+          "(chinese-calendar or entered)", "desk rules",
           ("desk_staff", "office", "ops", "admin"), response=f"{DESK}:CalendarYearSchema"),
+    Route("preview_deadline", "GET", "/api/v1/desk/deadline-preview", preview_deadline,
+          "The deadline and early warning a request of a category would get if received on "
+          "a given day", "desk rules", ("desk_staff", "office", "ops", "admin"),
+          query=f"{DESK}:DeadlinePreviewQuerySchema", response=f"{DESK}:DeadlinePreviewSchema"),
     Route("put_calendar_year", "PUT", "/api/v1/desk/calendar/<year>", put_calendar_year,
-          "Enter a year's holidays and make-up working days (years chinese-calendar lacks)",
+          "Enter a year's holidays and make-up working days (years chinese-calendar lacks); "
+          "open requests whose count runs into the year are counted again",
           "desk rules", ("admin",), body=f"{DESK}:CalendarYearBodySchema",
           response=f"{DESK}:CalendarYearSchema"),
 

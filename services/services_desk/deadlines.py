@@ -15,9 +15,10 @@ from services.plumbing.caller import Caller
 from services.plumbing.envelope import utcnow
 from services.plumbing.errors import ValidationFailed
 
-from . import events
+from . import categories, events
 from .models import CalendarDay, CalendarYear, Request
-from .working_days import KnownSchedule, WorkingCalendar, chinese_calendar_knows, warning_day
+from .working_days import (KnownSchedule, WorkingCalendar, chinese_calendar_knows,
+                           chinese_calendar_year, days_off_between, warning_day)
 
 # Share of the time limit after which the early warning goes out.
 DEFAULT_WARNING_SHARE = 0.8
@@ -50,8 +51,17 @@ def extend(session: Session, request: Request, extra_days: int,
     _set_deadline(session, request, warning_share)
 
 
-def _set_deadline(session: Session, request: Request, warning_share: float) -> None:
-    calendar = calendar_of(session)
+def recount(request: Request, calendar: WorkingCalendar,
+            warning_share: float = DEFAULT_WARNING_SHARE) -> None:
+    """Counts a running clock again on `calendar` (e.g. after a year's schedule was entered):
+    the same start, limit and extension, the deadline and early warning as they now fall."""
+    if request.clock_started_on is not None and request.deadline is not None:
+        _set_deadline(None, request, warning_share, calendar)
+
+
+def _set_deadline(session: Session | None, request: Request, warning_share: float,
+                  calendar: WorkingCalendar | None = None) -> None:
+    calendar = calendar or calendar_of(session)
     total = request.time_limit_days + request.extended_days
     deadline = calendar.add_working_days(request.clock_started_on, total)
     request.deadline = deadline.day
@@ -134,13 +144,41 @@ def put_year(session: Session, caller: Caller, year: int, data: dict) -> dict:
     return year_view(session, year)
 
 
+CHINESE_CALENDAR, ENTERED, ESTIMATE = "chinese_calendar", "entered", "weekends_only_estimate"
+
+
 def year_view(session: Session, year: int) -> dict:
-    known = chinese_calendar_knows(date(year, 6, 30))
+    """A year's statutory holidays and make-up working days, each with where it comes from:
+    chinese-calendar's data for the years it knows, else what an admin entered; a year that
+    neither knows is counted on weekends only (an estimate)."""
+    if chinese_calendar_knows(date(year, 6, 30)):
+        holidays, workdays = chinese_calendar_year(year)
+        return {"year": year, "source": CHINESE_CALENDAR,
+                "holidays": [{"day": d, "name": n, "source": CHINESE_CALENDAR}
+                             for d, n in sorted(holidays.items())],
+                "workdays": [{"day": d, "name": n, "source": CHINESE_CALENDAR}
+                             for d, n in sorted(workdays.items())]}
     rows = session.scalars(select(CalendarDay).where(
         CalendarDay.day >= date(year, 1, 1), CalendarDay.day <= date(year, 12, 31))
         .order_by(CalendarDay.day)).all()
     return {"year": year,
-            "source": "chinese_calendar" if known else (
-                "entered" if session.get(CalendarYear, year) else "weekends_only_estimate"),
-            "holidays": [r.day for r in rows if not r.working],
-            "workdays": [r.day for r in rows if r.working]}
+            "source": ENTERED if session.get(CalendarYear, year) else ESTIMATE,
+            "holidays": [{"day": r.day, "name": r.note, "source": ENTERED}
+                         for r in rows if not r.working],
+            "workdays": [{"day": r.day, "name": r.note, "source": ENTERED}
+                         for r in rows if r.working]}
+
+
+def preview(session: Session, category: str, received_on: date, county_org_id: str | None,
+            warning_share: float = DEFAULT_WARNING_SHARE) -> dict:
+    """The deadline a request of `category` (of a requester from `county_org_id`, whose rule
+    may differ) would get if received on `received_on`: what submit_request would set."""
+    rule = categories.rule_for(session, category, county_org_id)
+    calendar = calendar_of(session)
+    total = rule["time_limit_days"]
+    deadline = calendar.add_working_days(received_on, total)
+    return {"category": category, "rule_county_org_id": rule["county_org_id"],
+            "received_on": received_on, "time_limit_days": total, "deadline": deadline.day,
+            "warn_on": warning_day(calendar, received_on, total, warning_share),
+            "calendar_estimated": deadline.estimated,
+            "days_off": days_off_between(calendar, received_on, deadline.day)}

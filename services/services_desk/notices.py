@@ -21,6 +21,8 @@ TEMPLATES = {
                          "材料补齐后办理时限重新计算。",
     "forwarded": "您的{category}事项已转交{home}办理，我们将跟踪并告知结果。",
     "extended": "因{reason}，您的{category}事项办理时限延长{days}个工作日，新的办结期限为{deadline}。",
+    "deadline_changed": "因国家法定节假日安排公布，您的{category}事项办结期限由{previous}调整为"
+                        "{deadline}。",
     "completed": "您的{category}事项已办结：{outcome}",
     "rejected": "您的{category}事项不予办理，原因：{reason}",
 }

@@ -18,7 +18,7 @@ claims is the 首问 owner for good; the assignee changes with hand-offs. Who at
 take each step is ownership.py's rule.
 """
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -103,15 +103,18 @@ def submit_request(tx: Transaction, caller: Caller, data: dict,
 
     channel = data.get("channel") or ("system" if caller.role == "office" else "walk_in")
     service_day_id = data.get("service_day_id")
+    now = utcnow()
+    received_on = china_date(now)
     if service_day_id is not None:
         day = session.get(ServiceDay, service_day_id) if len(service_day_id) <= 36 else None
         if day is None or not TENANCY.org_in_scope(session, caller, day.centre_org_id):
             raise ValidationFailed("unknown service day", {
                 "service_day_id": ["no such service day in your scope"]})
         channel = "service_day"
+        # 逢场式服务: a booking is received at the service day, not when it was booked.
+        received_on = day.day
 
     rule = categories.rule_for(session, data["category"], home_org_id)
-    now = utcnow()
     request = Request(
         id=str(uuid.uuid4()), centre_org_id=caller.org_id, category=data["category"],
         description=data["description"], requester_member_id=data["requester_member_id"],
@@ -122,7 +125,7 @@ def submit_request(tx: Transaction, caller: Caller, data: dict,
         materials_required=rule["materials"], materials_missing=None, materials_notified=False,
         extended_days=0, calendar_estimated=False, service_day_id=service_day_id)
     # Deadline: the category's limit in working days counted from the day after receipt.
-    deadlines.start_clock(session, request, china_date(now), warning_share)
+    deadlines.start_clock(session, request, received_on, warning_share)
     session.add(request)
     session.flush()
     _record_step(session, request, STEP_SUBMITTED, caller, now)
@@ -365,6 +368,42 @@ def extend_deadline(tx: Transaction, caller: Caller, request_id, data: dict,
     notices.send(tx.session, request, "extended", now, days=data["extra_working_days"],
                  reason=data["reason"])
     return request
+
+
+STEP_DEADLINE_RECOUNTED = "deadline_recounted"
+
+
+def follow_calendar(tx: Transaction, caller: Caller, year: int,
+                    warning_share: float = deadlines.DEFAULT_WARNING_SHARE) -> int:
+    """A year's official schedule was entered or changed: every open request whose running
+    clock counts days of that year is counted again. A change is a ledger step (and its event);
+    the requester is told when the deadline moved. Returns how many requests changed."""
+    session, now = tx.session, utcnow()
+    calendar = deadlines.calendar_of(session)
+    affected = session.scalars(
+        select(Request).where(Request.status.in_(OPEN), Request.deadline.is_not(None),
+                              Request.deadline >= date(year, 1, 1),
+                              Request.clock_started_on <= date(year, 12, 31))
+        .order_by(Request.id).with_for_update(of=Request)).all()
+    changed = 0
+    for request in affected:
+        before = (request.deadline, request.warn_on, request.calendar_estimated)
+        deadlines.recount(request, calendar, warning_share)
+        if (request.deadline, request.warn_on, request.calendar_estimated) == before:
+            continue
+        changed += 1
+        if request.warned_at is not None and request.warn_on > china_date(request.warned_at):
+            request.warned_at = None  # warned too early for the new count: warn again in time
+        note = (f"calendar {year}: deadline {before[0].isoformat()} → "
+                f"{request.deadline.isoformat()}"
+                + ("" if request.calendar_estimated else ", no longer estimated"))
+        _record_step(session, request, STEP_DEADLINE_RECOUNTED, caller, now, note=note)
+        tx.emit(events.request_step_recorded(request, STEP_DEADLINE_RECOUNTED, request.status,
+                                             caller.key_id, note, now))
+        if request.deadline != before[0]:
+            notices.send(session, request, "deadline_changed", now,
+                         previous=before[0].isoformat())
+    return changed
 
 
 def _org_name(session: Session, org_id: str) -> str:

@@ -179,7 +179,9 @@ class RequestStepSchema(Schema):
     step = fields.String(metadata={"description": "submitted, claimed, accepted, started, "
                                                   "materials_missing, supplemented, forwarded, "
                                                   "answer_received, assigned, extended, "
-                                                  "completed, rejected, withdrawn, reopened"})
+                                                  "completed, rejected, withdrawn, reopened, "
+                                                  "deadline_recounted (a year's official "
+                                                  "calendar was entered or changed)"})
     actor_key_id = fields.String()
     at = fields.DateTime()
     note = fields.String(allow_none=True)
@@ -316,12 +318,51 @@ class CalendarYearBodySchema(Schema):
                            metadata={"description": "Make-up working days (调休上班)."})
 
 
+class CalendarDaySchema(Schema):
+    day = fields.Date()
+    name = fields.String(allow_none=True, metadata={
+        "description": "The holiday it belongs to (chinese-calendar's name), or the note "
+                       "entered with it."})
+    source = fields.String(metadata={"description": "chinese_calendar | entered"})
+
+
 class CalendarYearSchema(Schema):
     year = fields.Integer()
     source = fields.String(metadata={
-        "description": "chinese_calendar | entered | weekends_only_estimate"})
-    holidays = fields.List(fields.Date())
-    workdays = fields.List(fields.Date())
+        "description": "chinese_calendar | entered | weekends_only_estimate (neither knows the "
+                       "year: deadlines in it skip weekends only and are flagged estimated)"})
+    holidays = fields.List(fields.Nested(CalendarDaySchema), metadata={
+        "description": "Statutory holidays (法定节假日), weekend days inside a holiday included."})
+    workdays = fields.List(fields.Nested(CalendarDaySchema), metadata={
+        "description": "Make-up working days (调休上班) that fall on a weekend."})
+
+
+class DeadlinePreviewQuerySchema(Schema):
+    category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
+    received_on = fields.Date(required=True, metadata={
+        "description": "The day the centre would receive the request (a date in Beijing)."})
+    county_org_id = fields.String(load_default=None, validate=UUID_LENGTH, metadata={
+        "description": "The requester's home county (its own rule may apply); default: the "
+                       "platform's rule."})
+
+    @validates_schema(skip_on_field_errors=True)
+    def _within_the_calendar(self, data, **_kwargs):
+        if not 2000 <= data["received_on"].year <= 2099:
+            raise ValidationError({"received_on": ["between 2000 and 2099"]})
+
+
+class DeadlinePreviewSchema(Schema):
+    category = fields.String()
+    rule_county_org_id = fields.String(allow_none=True, metadata={
+        "description": "Whose rule applied: a county, \"*\" (platform default) or null (built in)."})
+    received_on = fields.Date()
+    time_limit_days = fields.Integer()
+    deadline = fields.Date(metadata={"description": "The last working day to complete it."})
+    warn_on = fields.Date(metadata={"description": "The day of the early warning."})
+    calendar_estimated = fields.Boolean(metadata={
+        "description": "The count ran into a year whose official schedule nobody knows yet."})
+    days_off = fields.List(fields.Date(), metadata={
+        "description": "The days the count skipped (weekends and holidays, not make-up days)."})
 
 
 # -- reports -------------------------------------------------------------------------------------

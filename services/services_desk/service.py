@@ -17,6 +17,7 @@ from .extensions import DEFAULT_SWEEP_SECONDS, DeskMetrics
 from .models import PLUMBING, TENANCY, Base
 from .schemas import (AssignSchema, CalendarYearBodySchema, ExtendSchema, CalendarYearSchema,
                       CategoryListSchema, CategoryQuerySchema, CategoryRuleBodySchema,
+                      DeadlinePreviewQuerySchema, DeadlinePreviewSchema,
                       CategoryRuleSchema, ExportQuerySchema, ExportSchema, ForwardSchema,
                       MaterialsMissingSchema, MonthQuerySchema, OptionalMonthQuerySchema,
                       QueueQuerySchema, QueueSchema, RatingReplySchema, RatingSchema,
@@ -253,7 +254,21 @@ class ServicesDeskService(HealthCheck, TenancyProjection):
         data = load(CalendarYearBodySchema, body)
         year = _year(year)
         with self.db.transaction() as tx:
-            return CalendarYearSchema().dump(deadlines.put_year(tx.session, caller, year, data))
+            view = deadlines.put_year(tx.session, caller, year, data)
+            proxy_requests.follow_calendar(tx, caller, year, self._warning_share)
+            return CalendarYearSchema().dump(view)
+
+    @rpc
+    def preview_deadline(self, caller, params):
+        Caller.from_wire(caller)
+        query_params = load(DeadlinePreviewQuerySchema, params)
+        with self.db.read() as session:
+            county = query_params["county_org_id"]
+            if county is not None and TENANCY.org_path(session, county) is None:
+                raise ValidationFailed("unknown county", {"county_org_id": ["no such org unit"]})
+            return DeadlinePreviewSchema().dump(deadlines.preview(
+                session, query_params["category"], query_params["received_on"], county,
+                self._warning_share))
 
     @rpc
     def get_calendar_year(self, caller, year):

@@ -31,6 +31,14 @@ def chinese_calendar_knows(day: date) -> bool:
     return True
 
 
+def chinese_calendar_year(year: int) -> tuple[dict, dict]:
+    """chinese-calendar's schedule of `year`: ({day: name} of statutory holidays, {day: name}
+    of 调休 make-up working days). Empty for a year it does not know."""
+    holidays = {d: name for d, name in chinese_calendar.holidays.items() if d.year == year}
+    workdays = {d: name for d, name in chinese_calendar.workdays.items() if d.year == year}
+    return holidays, workdays
+
+
 @dataclass(frozen=True)
 class KnownSchedule:
     """What an admin entered for years beyond chinese-calendar: {day: working?} and the years."""
@@ -84,3 +92,13 @@ def warning_day(calendar: WorkingCalendar, started_on: date, total_days: int,
     """The working day on which `share` of `total_days` is used up (at least the first)."""
     used = max(1, min(total_days, math.ceil(total_days * share)))
     return calendar.add_working_days(started_on, used).day
+
+
+def days_off_between(calendar: WorkingCalendar, start: date, end: date) -> list[date]:
+    """The days in (start, end] that the count skipped (weekends, holidays)."""
+    days, day = [], start
+    while day < end:
+        day += timedelta(days=1)
+        if not calendar.is_working_day(day)[0]:
+            days.append(day)
+    return days

@@ -74,7 +74,8 @@ def test_beyond_the_known_calendar_the_deadline_is_flagged_estimated(five_day_pe
 
     year = five_day_pension.put_calendar_year(ADMIN, "2027", {
         "holidays": ["2027-01-01"], "workdays": []})
-    assert year["source"] == "entered" and year["holidays"] == ["2027-01-01"]
+    assert year["source"] == "entered"
+    assert year["holidays"] == [{"day": "2027-01-01", "name": "法定节假日", "source": "entered"}]
     later = submit(five_day_pension)
     assert (later["deadline"], later["calendar_estimated"]) == ("2027-01-05", False)
     assert five_day_pension.get_calendar_year(ADMIN, 2026)["source"] == "chinese_calendar"
