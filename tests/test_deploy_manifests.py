@@ -3,12 +3,15 @@
     (a) every YAML file parses; docker-compose.yml and k8s/ run exactly the platform's process
         commands with the environment each process reads; the set-up step (compose `setup`,
         k8s Job) sets the RPC TTL policy, declares the topology and migrates, in that order;
-    (b) promtool accepts the Prometheus configs and rules, and the alert unit tests pass
-        (promtool is required: Debian's `prometheus` package; a missing promtool FAILS);
+    (b) promtool accepts the Prometheus configs (the one `make run` writes too) and rules, and
+        the alert and SLO unit tests pass (promtool is required: Debian's `prometheus` package;
+        a missing promtool FAILS); the Prometheus Operator manifests (k8s/monitoring) scrape
+        every process and carry the same rules;
     (c) the Grafana dashboard only queries metrics the processes export (or rabbitmq_*), and
         its queries are valid PromQL;
-    (d) the alerts only use those metrics, `up` or rabbitmq_*, and each has a runbook section in
-        deploy/README.md and firing / non-firing cases in alerts_test.yml.
+    (d) the alerts only use those metrics, `up`, rabbitmq_* or the SLO recording rules, and
+        each has a runbook section in deploy/README.md and firing / non-firing unit test cases;
+        each SLO has its recording rules and multi-window, multi-burn-rate alerts.
 
 Nothing here needs RabbitMQ, PostgreSQL, Docker or Kubernetes.
 """
@@ -74,6 +77,10 @@ METRICS = {
     "liudong_http_requests_in_flight": set(),
     "liudong_rpc_calls_total": {"service", "method", "outcome"},
     "liudong_rpc_call_duration_seconds_bucket": {"service", "method", "le"},
+    "liudong_desk_open_requests": {"service", "category"},
+    "liudong_desk_overdue_requests": {"service", "category"},
+    "liudong_desk_requests_by_time_to_deadline": {"service", "category", "window"},
+    "liudong_desk_days_to_nearest_deadline": {"service", "category"},
 }
 OUTCOMES = {
     "liudong_entrypoint_calls_total": {"success", "rejected", "error"},
@@ -87,6 +94,13 @@ EXPECTED_ALERTS = {
     "LiudongProcessDown", "LiudongGatewayErrors", "LiudongGatewaySlow", "LiudongRpcFailures",
     "LiudongBrokerQueueGrowing",
 }
+# The SLOs of slo.yml: each has a fast-burn (page) and a slow-burn (ticket) alert.
+SLO_ALERTS = {
+    f"Liudong{slo}{speed}Burn" for slo in ("WriteAvailability", "Latency", "EventDelivery",
+                                           "DeskOnTime") for speed in ("Fast", "Slow")}
+RULE_FILES = ["alerts.yml", "slo.yml"]
+RULE_TESTS = {"alerts_test.yml": "alerts.yml", "slo_test.yml": "slo.yml"}
+MONITORING = K8S / "monitoring"
 
 
 def load_yaml(path: Path):
@@ -136,8 +150,15 @@ def label_problems(expr: str) -> list[str]:
     return problems
 
 
+def recorded_series() -> set[str]:
+    """The names slo.yml records (liudong:...)."""
+    return {rule["record"] for group in load_yaml(PROM / "slo.yml")[0]["groups"]
+            for rule in group["rules"] if "record" in rule}
+
+
 def allowed_metric(name: str, extra=()) -> bool:
-    return name in METRICS or name.startswith("rabbitmq_") or name in extra
+    return (name in METRICS or name.startswith("rabbitmq_") or name in extra
+            or name in recorded_series())
 
 
 def test_metric_helpers_see_through_promql():
@@ -474,6 +495,69 @@ def test_compose_and_k8s_run_the_same_commands(compose, k8s):
     assert k8s_commands == compose_commands == sorted(PROCESS_COMMANDS.values())
 
 
+# -- Kubernetes monitoring (Prometheus Operator) -------------------------------------------------
+@pytest.fixture(scope="module")
+def monitoring():
+    kustomization = load_yaml(MONITORING / "kustomization.yaml")[0]
+    objects = []
+    for resource in kustomization["resources"]:
+        objects += load_yaml(MONITORING / resource)
+    return kustomization, objects
+
+
+def test_k8s_monitoring_is_its_own_kustomization(monitoring, k8s):
+    """Applied apart: a cluster without the operator's CRDs must still take `kubectl apply -k
+    deploy/k8s`."""
+    kustomization, objects = monitoring
+    files = {p.name for p in MONITORING.glob("*.yaml")} - {"kustomization.yaml"}
+    assert set(kustomization["resources"]) == files
+    assert kustomization["namespace"] == "liudong"
+    assert sorted(o["kind"] for o in objects) == ["PrometheusRule", "Service", "ServiceMonitor"]
+    for obj in objects:
+        assert obj["metadata"]["namespace"] == "liudong"
+        assert obj["metadata"]["labels"]["app.kubernetes.io/component"] == "monitoring"
+        if obj["kind"] != "Service":
+            assert obj["apiVersion"] == "monitoring.coreos.com/v1"
+    platform_kinds = {o["kind"] for o in k8s[1]}
+    assert not platform_kinds & {"ServiceMonitor", "PrometheusRule", "PodMonitor"}
+
+
+def test_k8s_service_monitor_scrapes_every_process_pod(monitoring, k8s):
+    _, objects = monitoring
+    (service,) = _of_kind(objects, "Service").values()
+    (monitor,) = _of_kind(objects, "ServiceMonitor").values()
+    assert service["spec"]["clusterIP"] == "None"
+    assert monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
+    assert monitor["spec"]["namespaceSelector"]["matchNames"] == ["liudong"]
+    (endpoint,) = monitor["spec"]["endpoints"]
+    (port,) = service["spec"]["ports"]
+    assert endpoint["port"] == port["name"] and endpoint["path"] == "/metrics"
+    # job = the process (LiudongProcessDown names it), from the pod's name label
+    assert {"sourceLabels": ["__meta_kubernetes_pod_label_app_kubernetes_io_name"],
+            "targetLabel": "job"} in endpoint["relabelings"]
+    selector = service["spec"]["selector"].items()
+    for process in PROCESSES:
+        pod = _of_kind(k8s[1], "Deployment")[_k8s_name(process)]["spec"]["template"]
+        assert selector <= pod["metadata"]["labels"].items(), process
+        assert "app.kubernetes.io/name" in pod["metadata"]["labels"]
+        ports = {p["name"]: p["containerPort"] for p in pod["spec"]["containers"][0]["ports"]}
+        assert ports[port["targetPort"]] == METRICS_PORTS[process], process
+
+
+def test_k8s_prometheus_rule_carries_the_repository_rules(monitoring, tmp_path):
+    """Generated by deploy/prometheus/prometheusrule.py; promtool accepts its groups."""
+    _, objects = monitoring
+    (rule,) = _of_kind(objects, "PrometheusRule").values()
+    assert rule["spec"]["groups"] == rule_groups(), \
+        "run: python deploy/prometheus/prometheusrule.py"
+    generator = _load(PROM / "prometheusrule.py", "prometheusrule")
+    assert generator.build() == rule
+    extracted = tmp_path / "rules.yml"
+    extracted.write_text(yaml.safe_dump({"groups": rule["spec"]["groups"]}))
+    out = run_promtool("check", "rules", str(extracted), cwd=tmp_path)
+    assert f"{len(EXPECTED_ALERTS) + len(SLO_ALERTS) + len(recorded_series())} rules found" in out
+
+
 # -- the RPC TTL policy script -------------------------------------------------------------------
 def _load(path: Path, name: str):
     spec = importlib.util.spec_from_file_location(name, path)
@@ -548,16 +632,41 @@ def run_promtool(*args, cwd=PROM):
 @pytest.mark.parametrize("config", ["prometheus.yml", "prometheus.compose.yml"])
 def test_promtool_check_config(config):
     out = run_promtool("check", "config", config)
-    assert "alerts.yml" in out
+    assert "alerts.yml" in out and "slo.yml" in out
 
 
 def test_promtool_check_rules():
     out = run_promtool("check", "rules", "alerts.yml")
     assert f"{len(EXPECTED_ALERTS)} rules found" in out
+    out = run_promtool("check", "rules", "slo.yml")
+    assert f"{len(SLO_ALERTS) + len(recorded_series())} rules found" in out
 
 
-def test_promtool_test_rules():
-    run_promtool("test", "rules", "alerts_test.yml")
+@pytest.mark.parametrize("tests", sorted(RULE_TESTS))
+def test_promtool_test_rules(tests):
+    run_promtool("test", "rules", tests)
+
+
+def _local_infra():
+    return _load(DEPLOY / "local" / "infra.py", "local_infra")
+
+
+def test_make_run_prometheus_config_is_the_documented_one(tmp_path, monkeypatch):
+    """`make run` writes its config from deploy/local/infra.py: the same jobs, targets and rules
+    as prometheus.yml, with the rule files by absolute path, and promtool accepts it."""
+    for process in PROCESSES:
+        monkeypatch.delenv(f"{process.upper()}_METRICS_PORT", raising=False)
+    infra = _local_infra()
+    argv = infra.prometheus_argv(tmp_path, infra.local_scrape_targets(), port=19090)
+    flags = dict(arg.lstrip("-").split("=", 1) for arg in argv[1:] if "=" in arg)
+    assert flags["storage.tsdb.path"] == str(tmp_path / "prometheus" / "data")
+    assert flags["web.listen-address"] == "127.0.0.1:19090"
+    written = load_yaml(Path(flags["config.file"]))[0]
+    documented = load_yaml(PROM / "prometheus.yml")[0]
+    assert written["scrape_configs"] == documented["scrape_configs"]
+    assert written["global"] == documented["global"]
+    assert written["rule_files"] == [str(PROM / name) for name in documented["rule_files"]]
+    assert "slo.yml" in run_promtool("check", "config", flags["config.file"])
 
 
 @pytest.mark.parametrize("config, hosts", [
@@ -566,7 +675,7 @@ def test_promtool_test_rules():
 ])
 def test_prometheus_scrapes_every_process_and_the_broker(config, hosts):
     cfg = load_yaml(PROM / config)[0]
-    assert cfg["rule_files"] == ["alerts.yml"]
+    assert cfg["rule_files"] == RULE_FILES
     jobs = {j["job_name"]: [t for s in j["static_configs"] for t in s["targets"]]
             for j in cfg["scrape_configs"]}
     expected = {p: [f"{hosts[p]}:{port}"] for p, port in METRICS_PORTS.items()}
@@ -643,14 +752,18 @@ def test_dashboard_queries_are_valid_promql(dashboard, tmp_path):
 
 
 # == (d) alerts ==================================================================================
+def rule_groups(*files):
+    return [group for name in (files or RULE_FILES) for group in load_yaml(PROM / name)[0]["groups"]]
+
+
 @pytest.fixture(scope="module")
 def alert_rules():
-    groups = load_yaml(PROM / "alerts.yml")[0]["groups"]
-    return {rule["alert"]: rule for group in groups for rule in group["rules"]}
+    return {rule["alert"]: rule for group in rule_groups() for rule in group["rules"]
+            if "alert" in rule}
 
 
 def test_alerts_use_only_known_metrics(alert_rules):
-    assert set(alert_rules) == EXPECTED_ALERTS
+    assert set(alert_rules) == EXPECTED_ALERTS | SLO_ALERTS
     for name, rule in alert_rules.items():
         names = metric_names(rule["expr"])
         assert names, name
@@ -678,15 +791,48 @@ def test_alerts_have_severity_and_a_runbook_in_the_readme(alert_rules):
 
 
 def test_every_alert_has_firing_and_quiet_unit_tests(alert_rules):
-    tests = load_yaml(PROM / "alerts_test.yml")[0]
-    assert tests["rule_files"] == ["alerts.yml"]
     fired, quiet = set(), set()
-    for case in tests["tests"]:
-        for check in case.get("alert_rule_test", []):
-            (fired if check.get("exp_alerts") else quiet).add(check["alertname"])
-        for series in case["input_series"]:
-            metric = re.match(r"[\w:]+", series["series"]).group(0)
-            assert allowed_metric(metric, extra={"up"}), metric
-            assert not label_problems(series["series"]), series["series"]
+    for test_file, rule_file in RULE_TESTS.items():
+        tests = load_yaml(PROM / test_file)[0]
+        assert tests["rule_files"] == [rule_file]
+        for case in tests["tests"]:
+            for check in case.get("alert_rule_test", []):
+                (fired if check.get("exp_alerts") else quiet).add(check["alertname"])
+            for series in case["input_series"]:
+                metric = re.match(r"[\w:]+", series["series"]).group(0)
+                assert metric in METRICS or metric.startswith("rabbitmq_") or metric == "up", \
+                    metric
+                assert not label_problems(series["series"]), series["series"]
     assert fired == set(alert_rules), f"never fired: {set(alert_rules) - fired}"
     assert quiet == set(alert_rules), f"never checked quiet: {set(alert_rules) - quiet}"
+
+
+# Multi-window, multi-burn-rate (the SRE workbook): (long window, short window, burn rate).
+FAST_BURN = [("1h", "5m", 14.4), ("6h", "30m", 6.0)]
+SLOW_BURN = [("1d", "2h", 3.0), ("3d", "6h", 1.0)]
+_BURN_TERM = re.compile(r"(liudong:\w+:ratio_(?:rate|avg))(\w+) > \(([\d.]+) \* ([\d.]+)\)")
+
+
+def test_each_slo_records_every_window_and_alerts_on_two_burn_rates(alert_rules):
+    """Each burn-rate alert pairs the workbook's windows with their burn rates, on one SLI and
+    one error budget; the SLI is recorded over every window the alerts read."""
+    recorded = recorded_series()
+    budgets = {}
+    for name in SLO_ALERTS:
+        rule = alert_rules[name]
+        terms = _BURN_TERM.findall(rule["expr"])
+        assert len(terms) == 4, f"{name}: {rule['expr']}"
+        series = {sli for sli, _window, _rate, _budget in terms}
+        assert len(series) == 1, f"{name} mixes SLIs {series}"
+        budget = {float(b) for *_rest, b in terms}
+        assert len(budget) == 1 and 0 < budget.pop() < 0.1, name
+        budgets.setdefault(rule["labels"]["slo"], set()).add(float(terms[0][3]))
+        pairs = [(terms[i][1], terms[i + 1][1], float(terms[i][2])) for i in (0, 2)]
+        assert all(terms[i][2] == terms[i + 1][2] for i in (0, 2)), name
+        fast = name.endswith("FastBurn")
+        assert pairs == (FAST_BURN if fast else SLOW_BURN), f"{name}: {pairs}"
+        assert rule["labels"]["severity"] == ("critical" if fast else "warning"), name
+        (sli,) = series
+        for window in ("5m", "30m", "1h", "2h", "6h", "1d", "3d"):
+            assert f"{sli}{window}" in recorded, f"{sli}{window} is not recorded"
+    assert len(budgets) == 4 and all(len(b) == 1 for b in budgets.values()), budgets
