@@ -1,10 +1,14 @@
-"""Real infrastructure on this machine, for `make run` and `make test`: RabbitMQ and PostgreSQL.
+"""Real infrastructure on this machine, for `make run` and `make test`: RabbitMQ, PostgreSQL and
+Prometheus.
 
     python deploy/local/infra.py rabbitmq            # install (Debian, as root) and start if needed
-    python deploy/local/infra.py test-tools          # install what the tests need (promtool)
+    python deploy/local/infra.py test-tools          # install what the tests need (promtool, prometheus)
     python deploy/local/infra.py postgres-up DIR PORT    # initdb if needed, start on 127.0.0.1:PORT
     python deploy/local/infra.py postgres-down DIR
     python deploy/local/infra.py vhost-add NAME | vhost-delete NAME
+    python deploy/local/infra.py prometheus [VAR_DIR]   # Prometheus on :9090 until Ctrl-C
+
+`make run` calls start_prometheus() (Prometheus scraping every process and RabbitMQ).
 
 Nothing here is mocked: the test suite runs against these.
 """
@@ -14,7 +18,9 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
+REPO = Path(__file__).resolve().parents[2]
 RPC_TTL_POLICY = '{"message-ttl": 30000}'
 
 
@@ -51,10 +57,11 @@ def apt_install(package: str, needed_for: str, alternative: str = "") -> None:
 
 
 def ensure_test_tools() -> None:
-    """What `make test` needs besides RabbitMQ and PostgreSQL: promtool checks the alert rules
-    (Debian ships it in `prometheus`)."""
-    if not shutil.which("promtool"):
-        apt_install("prometheus", "promtool (it checks the Prometheus rules in the tests)")
+    """What `make test` needs besides RabbitMQ and PostgreSQL: promtool checks the alert rules,
+    and a real Prometheus scrapes the platform in tests/ops (Debian ships both in `prometheus`)."""
+    if not shutil.which("promtool") or not shutil.which("prometheus"):
+        apt_install("prometheus", "promtool and prometheus (the tests check the rules and run "
+                                  "Prometheus against the platform)")
 
 
 def ensure_rabbitmq() -> None:
@@ -154,6 +161,144 @@ def postgres_down(data_dir: str) -> None:
         say("PostgreSQL stopped")
 
 
+# -- Prometheus ----------------------------------------------------------------------------------
+PROMETHEUS_RULES_DIR = Path(__file__).resolve().parents[1] / "prometheus"
+PROMETHEUS_RULE_FILES = ("alerts.yml", "slo.yml")
+BROKER_METRICS_PORT = 15692  # rabbitmq_prometheus
+DEFAULT_PROMETHEUS_PORT = 9090
+
+
+def ensure_prometheus() -> bool:
+    """Debian's `prometheus` (without recommends: they would pull in node-exporter, which takes
+    the gateway's :9100) when missing and root; otherwise one line, and the platform runs
+    without it (False)."""
+    if shutil.which("prometheus"):
+        return True
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        say("Prometheus is not installed, so it is not started: install Debian's `prometheus` "
+            "package (apt-get install --no-install-recommends prometheus) as root")
+        return False
+    try:
+        apt_install("prometheus", "Prometheus (it watches the platform)")
+    except subprocess.CalledProcessError as exc:
+        say(f"installing Debian's `prometheus` failed ({exc}); the platform runs without it")
+        return False
+    return shutil.which("prometheus") is not None
+
+
+def local_scrape_targets(host: str = "127.0.0.1") -> dict[str, list[str]]:
+    """job -> targets of a local run: each process on its metrics port (`<PROCESS>_METRICS_PORT`,
+    else services/plumbing/config.py DEFAULT_METRICS_PORTS) and RabbitMQ's :15692."""
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    from services.plumbing import config
+    targets = {}
+    for process in config.DEFAULT_METRICS_PORTS:
+        port = config.metrics_port(process)
+        if port:  # 0 (a random port) or "off" cannot be scraped from a fixed config
+            targets[process] = [f"{host}:{port}"]
+    targets["rabbitmq"] = [f"{host}:{BROKER_METRICS_PORT}"]
+    return targets
+
+
+def write_prometheus_config(path, targets: dict[str, list[str]], rule_files=None,
+                            scrape_interval: str = "15s", evaluation_interval: str = "15s") -> Path:
+    """A Prometheus config at `path` with one job per entry of `targets` and the repository's
+    rule files (absolute paths; the tests pass modified copies instead)."""
+    import yaml
+    if rule_files is None:
+        rule_files = [PROMETHEUS_RULES_DIR / name for name in PROMETHEUS_RULE_FILES]
+    config = {
+        "global": {"scrape_interval": scrape_interval, "evaluation_interval": evaluation_interval,
+                   "external_labels": {"platform": "liudong"}},
+        "rule_files": [str(Path(f).resolve()) for f in rule_files],
+        "scrape_configs": [{"job_name": job, "static_configs": [{"targets": list(hosts)}]}
+                           for job, hosts in targets.items()],
+    }
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("# Written by deploy/local/infra.py at each start; edit "
+                    "deploy/prometheus/ instead.\n" + yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def prometheus_argv(var_dir, targets: dict[str, list[str]], port: int | None = None,
+                    **config) -> list[str]:
+    """Writes `<var_dir>/prometheus/prometheus.yml` and returns the command that runs Prometheus
+    on 127.0.0.1:`port` with its data in `<var_dir>/prometheus/data` (for a supervisor).
+    `config`: rule_files, scrape_interval, evaluation_interval (write_prometheus_config)."""
+    home = Path(var_dir) / "prometheus"
+    config_file = write_prometheus_config(home / "prometheus.yml", targets, **config)
+    return [shutil.which("prometheus") or "prometheus",
+            f"--config.file={config_file}",
+            f"--storage.tsdb.path={home / 'data'}",
+            "--storage.tsdb.retention.time=15d",
+            f"--web.listen-address=127.0.0.1:{prometheus_port(port)}",
+            "--web.enable-lifecycle"]  # POST /-/reload after editing the rules
+
+
+def prometheus_port(port: int | None = None) -> int:
+    return port or int(os.environ.get("PROMETHEUS_PORT", DEFAULT_PROMETHEUS_PORT))
+
+
+def start_prometheus(var_dir, targets: dict[str, list[str]], port: int | None = None,
+                     log_file=None, ready_timeout: float = 60, **config):
+    """Starts Prometheus (see prometheus_argv) and waits until it is ready; returns the process
+    (its address in `.url`), or None with one line said when it cannot run (not installed,
+    port taken, exited at start). Its output goes to `log_file` (<var_dir>/log/prometheus.log).
+    It stays in the caller's process group: Ctrl-C stops it with the rest."""
+    if not ensure_prometheus():
+        return None
+    port = prometheus_port(port)
+    if port_open(port):
+        say(f"something already listens on 127.0.0.1:{port} (Debian's own prometheus service? "
+            f"`systemctl disable --now prometheus`), so Prometheus is not started; "
+            f"set PROMETHEUS_PORT to use another port")
+        return None
+    argv = prometheus_argv(var_dir, targets, port, **config)
+    log_file = Path(log_file or Path(var_dir) / "log" / "prometheus.log")
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_file, "a") as log:
+        process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
+                                   stdin=subprocess.DEVNULL)
+    process.url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + ready_timeout
+    while not _prometheus_ready(process.url):
+        if process.poll() is not None or time.monotonic() > deadline:
+            if process.poll() is None:
+                process.terminate()
+                process.wait(10)
+            say(f"Prometheus did not start (exit {process.returncode}); see {log_file}")
+            return None
+        time.sleep(0.2)
+    say(f"Prometheus on {process.url} scraping {', '.join(targets)} "
+        f"(config {argv[1].split('=', 1)[1]}, log {log_file})")
+    return process
+
+
+def _prometheus_ready(url: str) -> bool:
+    import urllib.error
+    import urllib.request
+    try:
+        with urllib.request.urlopen(f"{url}/-/ready", timeout=2) as reply:
+            return reply.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def run_prometheus(var_dir) -> None:
+    """`infra.py prometheus [VAR_DIR]`: Prometheus for a platform started some other way, in the
+    foreground until Ctrl-C."""
+    process = start_prometheus(var_dir, local_scrape_targets())
+    if process is None:
+        sys.exit(1)
+    try:
+        process.wait()
+    except KeyboardInterrupt:
+        process.terminate()
+        process.wait(30)
+
+
 def main(argv):
     if not argv:
         sys.exit(__doc__)
@@ -170,6 +315,8 @@ def main(argv):
         vhost_add(args[0])
     elif command == "vhost-delete":
         vhost_delete(args[0])
+    elif command == "prometheus":
+        run_prometheus(args[0] if args else REPO / "var")
     else:
         sys.exit(__doc__)
 
