@@ -740,6 +740,18 @@ def test_dashboard_panels_query_only_known_metrics(dashboard):
             "rabbitmq_queue_messages_ready"} <= used
 
 
+def test_dashboard_shows_every_slo_and_the_desk_deadlines(dashboard):
+    used = set()
+    for _where, expr in _dashboard_queries(dashboard):
+        used |= metric_names(expr)
+    slis = {"liudong:gateway_write_errors", "liudong:gateway_slow_requests",
+            "liudong:outbox_delayed", "liudong:desk_overdue_requests"}
+    for sli in slis:
+        assert any(name.startswith(sli + ":ratio") for name in used), f"no panel for {sli}"
+    assert {"liudong_desk_open_requests", "liudong_desk_overdue_requests",
+            "liudong_desk_requests_by_time_to_deadline"} <= used
+
+
 def test_dashboard_queries_are_valid_promql(dashboard, tmp_path):
     rules = []
     for i, (where, expr) in enumerate(_dashboard_queries(dashboard)):

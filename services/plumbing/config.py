@@ -51,7 +51,8 @@ def env_float(name: str, default: float) -> float:
 # config under the same name, and each service reads them with its own default.
 SERVICE_SETTINGS = ("DESK_SWEEP_SECONDS", "DESK_WARNING_SHARE", "DONATION_MAX_AMOUNT",
                     "WEBHOOK_POLL_SECONDS", "WEBHOOK_TIMEOUT_SECONDS", "WEBHOOK_MAX_ATTEMPTS",
-                    "WEBHOOK_RETRY_BASE_SECONDS", "WEBHOOK_RETRY_MAX_SECONDS")
+                    "WEBHOOK_RETRY_BASE_SECONDS", "WEBHOOK_RETRY_MAX_SECONDS",
+                    "WEBHOOK_ALLOWED_NETWORKS")
 
 
 def service_config(service: str) -> dict:
