@@ -45,11 +45,17 @@ class Delivery(Base):
     event_type: Mapped[str] = mapped_column(String(100))
     body: Mapped[str] = mapped_column(Text)              # the exact JSON bytes signed and sent
     status: Mapped[str] = mapped_column(String(20))      # pending, delivered or failed
+    # Every attempt ever made (never reset: a replay starts a new round of retries, counted
+    # from attempts_at_replay); the log has one Attempt row per attempt.
     attempts: Mapped[int] = mapped_column(Integer)
+    replays: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
+    attempts_at_replay: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
+    replayed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_status_code: Mapped[int | None] = mapped_column(Integer)
-    last_error: Mapped[str | None] = mapped_column(String(500))
+    last_error: Mapped[str | None] = mapped_column(String(500))   # our short reason
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The first time a receiver answered 2xx; a replay delivered again does not move it.
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
@@ -60,5 +66,6 @@ class Attempt(Base):
     delivery_id: Mapped[str] = mapped_column(String(36), index=True)
     attempted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     status_code: Mapped[int | None] = mapped_column(Integer)
-    error: Mapped[str | None] = mapped_column(String(500))
+    error: Mapped[str | None] = mapped_column(String(500))   # our short reason
     duration_ms: Mapped[int] = mapped_column(Integer)
+    replay: Mapped[int] = mapped_column(Integer, server_default="0", default=0)  # 0: first round
