@@ -1,14 +1,11 @@
 """Campaigns, gifts, disbursements, the ledger and its reports (the donations service)."""
-import base64
-
-from werkzeug.wrappers import Response
-
+from .files import XLSX_TYPE, download
 from .table import Route
 
 DONATIONS = "services.donations.schemas"
 IDEMPOTENCY = (("Idempotency-Key", "Up to 100 characters. A retry with the same key and body "
                 "returns the first result (200); the same key with another body is a 409."),)
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX = XLSX_TYPE
 MANAGERS = ("office",)
 READERS = ("office", "ops", "admin")
 
@@ -83,11 +80,8 @@ def get_public_ledger(ctx, campaign_id):
 
 def _export(file_format):
     def handler(ctx, campaign_id):
-        exported = ctx.call("donations", "export_ledger", campaign_id, {"format": file_format})
-        return 200, Response(base64.b64decode(exported["content_base64"]), status=200,
-                             content_type=exported["content_type"], headers={
-                                 "Content-Disposition":
-                                     f'attachment; filename="{exported["filename"]}"'})
+        return download(ctx.call("donations", "export_ledger", campaign_id,
+                                 {"format": file_format}))
     return handler
 
 

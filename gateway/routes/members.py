@@ -1,8 +1,5 @@
 """Org units, members, their flow lifecycle and the branch ledger (the members service)."""
-import base64
-
-from werkzeug.wrappers import Response
-
+from .files import XLSX_TYPE, download
 from .table import ALL_ROLES, Route
 
 MEMBERS = "services.members.schemas"
@@ -260,15 +257,12 @@ ROUTES += (
           response=f"{MEMBERS}:NoticeDeliveryPageSchema"),
 )
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX = XLSX_TYPE
 
 
 def export_members(file_format):
     def handler(ctx):
-        exported = ctx.call("members", "export_members", file_format, ctx.query())
-        return Response(base64.b64decode(exported["content_base64"]), status=200,
-                        content_type=exported["content_type"], headers={
-                            "Content-Disposition": f'attachment; filename="{exported["filename"]}"'})
+        return download(ctx.call("members", "export_members", file_format, ctx.query()))
     return handler
 
 

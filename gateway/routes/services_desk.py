@@ -1,6 +1,7 @@
 """Proxy-service requests (the services desk): requests and their lifecycle, home-county tasks
 (收受分离), rules as data (categories, staff, the official calendar), the ledger's reports and
 service days."""
+from .files import CSV_TYPE, XLSX_TYPE, download
 from .table import Route
 
 DESK = "services.services_desk.schemas"
@@ -95,8 +96,10 @@ def statistics(ctx):
     return 200, _call(ctx, "statistics", ctx.query())
 
 
-def export_ledger(ctx):
-    return 200, _call(ctx, "export_ledger", ctx.query())
+def _export(method, file_format):
+    def handler(ctx):
+        return download(_call(ctx, method, {**ctx.query(), "format": file_format}))
+    return handler
 
 
 def schedule_service_day(ctx):
@@ -217,9 +220,22 @@ ROUTES = (
     Route("desk_statistics", "GET", "/api/v1/desk/statistics", statistics,
           "On-time rate, median handling time, backlog and ratings", "desk reports", READERS,
           query=f"{DESK}:OptionalMonthQuerySchema", response=f"{DESK}:StatisticsSchema"),
-    Route("export_ledger", "GET", "/api/v1/desk/ledger-export", export_ledger,
-          "The tracking ledger of a month as CSV or XLSX (base64 in JSON)", "desk reports",
-          READERS, query=f"{DESK}:ExportQuerySchema", response=f"{DESK}:ExportSchema"),
+    Route("export_ledger_csv", "GET", "/api/v1/desk/ledger.csv", _export("export_ledger", "csv"),
+          "The tracking ledger of a month (every step of every request received in it, "
+          "Beijing times) as a CSV file (UTF-8 with BOM)", "desk reports", READERS,
+          query=f"{DESK}:MonthQuerySchema", response_type=CSV_TYPE),
+    Route("export_ledger_xlsx", "GET", "/api/v1/desk/ledger.xlsx",
+          _export("export_ledger", "xlsx"),
+          "The tracking ledger of a month as an Excel workbook", "desk reports", READERS,
+          query=f"{DESK}:MonthQuerySchema", response_type=XLSX_TYPE),
+    Route("export_register_csv", "GET", "/api/v1/desk/register.csv",
+          _export("export_register", "csv"),
+          "The monthly 限时办结 register per centre as a CSV file (UTF-8 with BOM)",
+          "desk reports", READERS, query=f"{DESK}:MonthQuerySchema", response_type=CSV_TYPE),
+    Route("export_register_xlsx", "GET", "/api/v1/desk/register.xlsx",
+          _export("export_register", "xlsx"),
+          "The monthly 限时办结 register per centre as an Excel workbook", "desk reports",
+          READERS, query=f"{DESK}:MonthQuerySchema", response_type=XLSX_TYPE),
 
     Route("schedule_service_day", "POST", "/api/v1/service-days", schedule_service_day,
           "Schedule a service day (逢场式服务) of the caller's centre", "service days", STAFF,

@@ -3,14 +3,11 @@ the totals and the progress to the goal. The public version, readable without a 
 campaign marked public, shows donors only as each chose (full name, masked, or anonymous),
 carries no id of a member nor any name of a donor who chose otherwise, and lists only
 disbursements that were paid. Also the ledger as a CSV or XLSX file. Plain Python."""
-import base64
-import csv
-import io
-from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services.plumbing import exports
 from services.plumbing.money import to_wire
 from services.plumbing.pagination import as_utc
 
@@ -120,10 +117,7 @@ def _beneficiary_public(view: dict) -> dict:
 COLUMNS = ("entry", "receipt_no", "date", "kind", "donor", "member_id", "channel", "amount",
            "items", "valued_by", "late", "voided", "void_reason", "beneficiary", "status",
            "approver", "acknowledgement_ref")
-FORMATS = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
+FORMATS = exports.CONTENT_TYPES
 EXPORT_PAGE = 1000
 
 
@@ -172,32 +166,6 @@ def _yes(flag: bool) -> str:
 
 
 def export(session: Session, campaign: Campaign, file_format: str) -> dict:
-    """The ledger as a file: {filename, content_type, content_base64}."""
-    rows = export_rows(session, campaign)
-    if file_format == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(COLUMNS)
-        for row in rows:
-            writer.writerow(["" if v is None else (to_wire(v) if isinstance(v, Decimal) else v)
-                             for v in row])
-        # A byte-order mark so that Excel opens the Chinese text as UTF-8.
-        content = ("\ufeff" + buffer.getvalue()).encode("utf-8")
-    else:
-        content = _xlsx(rows)
-    return {"filename": f"campaign-{campaign.id}-ledger.{file_format}",
-            "content_type": FORMATS[file_format],
-            "content_base64": base64.b64encode(content).decode("ascii")}
-
-
-def _xlsx(rows) -> bytes:
-    from openpyxl import Workbook
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("ledger")
-    sheet.append(list(COLUMNS))
-    for row in rows:
-        # Amounts as text exact to the fen: a spreadsheet number is a binary float.
-        sheet.append([to_wire(v) if isinstance(v, Decimal) else v for v in row])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    """The ledger as a file, by the shared export writer (amounts as text exact to the fen)."""
+    return exports.export_file(file_format, f"campaign-{campaign.id}-ledger", COLUMNS,
+                               export_rows(session, campaign), sheet_title="ledger")

@@ -17,6 +17,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services.plumbing import exports
 from services.plumbing.caller import Caller
 from services.plumbing.db import Transaction
 from services.plumbing.envelope import utcnow
@@ -210,7 +211,7 @@ EXPORT_HEADER = ("id", "name", "id_number_masked", "phone_masked", "gender", "bi
 
 def export_members(session: Session, caller: Caller, file_format: str, params: dict) -> dict:
     """The caller's scope with the list endpoint's filters, as CSV or XLSX (base64 over RPC)."""
-    if file_format not in ("csv", "xlsx"):
+    if file_format not in exports.FORMATS:
         raise NotFound("no such export format")
     data = load(MemberExportQuerySchema, params)
     query = filtered_members_query(session, caller, data).order_by(Member.created_at, Member.id)
@@ -220,7 +221,7 @@ def export_members(session: Session, caller: Caller, file_format: str, params: d
             f"more than {EXPORT_LIMIT} members match: narrow the filters"]})
     org_ids = {m.home_org_id for m in members} | {m.host_org_id for m in members if m.host_org_id}
     units = {o.id: o for o in session.scalars(select(OrgUnit).where(OrgUnit.id.in_(org_ids)))} if org_ids else {}
-    rows = [EXPORT_HEADER]
+    rows = []
     for m in members:
         host = units.get(m.host_org_id)
         rows.append((m.id, m.name, m.id_number_masked, phones.mask(m.phone), m.gender or "",
@@ -230,19 +231,4 @@ def export_members(session: Session, caller: Caller, file_format: str, params: d
                      ";".join(m.skills or []), m.status, units[m.home_org_id].name,
                      host.name if host else "", (host.city or "") if host else "",
                      m.lost_contact_on.isoformat() if m.lost_contact_on else "", m.notes or ""))
-    if file_format == "csv":
-        buffer = io.StringIO()
-        csv.writer(buffer).writerows(rows)
-        content, content_type = buffer.getvalue().encode("utf-8-sig"), "text/csv; charset=utf-8"
-    else:
-        from openpyxl import Workbook
-        book = Workbook(write_only=True)
-        sheet = book.create_sheet("members")
-        for row in rows:
-            sheet.append(list(row))
-        buffer = io.BytesIO()
-        book.save(buffer)
-        content = buffer.getvalue()
-        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return {"filename": f"members.{file_format}", "content_type": content_type,
-            "rows": len(members), "content_base64": base64.b64encode(content).decode()}
+    return exports.export_file(file_format, "members", EXPORT_HEADER, rows, sheet_title="members")

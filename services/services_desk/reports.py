@@ -1,19 +1,16 @@
 """The ledger and what is read out of it: ratings (好差评), the monthly 限时办结 register per
-centre, statistics per centre and category, CSV/XLSX export of the tracking ledger, and service
-days (逢场式服务) with their outcome report."""
-import base64
-import csv
-import io
+centre, statistics per centre and category, the tracking ledger and the register as CSV/XLSX
+files (Beijing times), and service days (逢场式服务) with their outcome report."""
 import statistics as stats
 import uuid
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta, timezone
 
-from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from services.plumbing import exports
 from services.plumbing.caller import Caller
 from services.plumbing.db import Transaction
 from services.plumbing.envelope import utcnow
@@ -135,13 +132,21 @@ def statistics(session: Session, caller: Caller, month: str | None) -> dict:
     }
 
 
-# -- export of the tracking ledger -------------------------------------------------------------
+# -- the tracking ledger and the register as files ----------------------------------------------
 LEDGER_COLUMNS = ("request_id", "centre_org_id", "category", "requester_name", "language",
                   "channel", "first_owner", "assignee", "status", "received_at", "deadline",
                   "calendar_estimated", "overdue", "step", "actor_key_id", "step_at", "note")
+REGISTER_COLUMNS = ("centre_org_id", "centre", "month", "received", "done_on_time", "done_late",
+                    "still_open", "overdue", "rejected", "withdrawn")
+
+
+def _beijing(moment: datetime) -> datetime:
+    """Files are read by people who count in Beijing time."""
+    return as_utc(moment).astimezone(CHINA)
 
 
 def ledger_rows(session: Session, caller: Caller, month: str) -> list[tuple]:
+    """Every step of every request received in `month`, request by request, oldest first."""
     requests = _requests(session, caller, month)
     by_id = {r.id: r for r in requests}
     steps = session.scalars(select(RequestStep).where(RequestStep.request_id.in_(list(by_id)))
@@ -151,38 +156,25 @@ def ledger_rows(session: Session, caller: Caller, month: str) -> list[tuple]:
     for step in sorted(steps, key=lambda s: (order[s.request_id], s.id)):
         r = by_id[step.request_id]
         rows.append((r.id, r.centre_org_id, r.category, r.requester_name, r.language, r.channel,
-                     r.first_owner or "", r.assignee or "", r.status,
-                     as_utc(r.created_at).isoformat(),
-                     r.deadline.isoformat() if r.deadline else "",
-                     "yes" if r.calendar_estimated else "no",
-                     "yes" if r.overdue_notified_at else "no",
-                     step.step, step.actor_key_id, as_utc(step.at).isoformat(), step.note or ""))
+                     r.first_owner, r.assignee, r.status, _beijing(r.created_at), r.deadline,
+                     r.calendar_estimated, r.overdue_notified_at is not None,
+                     step.step, step.actor_key_id, _beijing(step.at), step.note))
     return rows
 
 
 def export_ledger(session: Session, caller: Caller, month: str, fmt: str) -> dict:
-    rows = ledger_rows(session, caller, month)
-    if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(LEDGER_COLUMNS)
-        writer.writerows(rows)
-        # utf-8 with BOM: Excel opens Chinese CSV correctly only with it.
-        content = buffer.getvalue().encode("utf-8-sig")
-        content_type = "text/csv; charset=utf-8"
-    else:
-        book = Workbook()
-        sheet = book.active
-        sheet.title = f"台账{month}"
-        sheet.append(LEDGER_COLUMNS)
-        for row in rows:
-            sheet.append(list(row))
-        buffer = io.BytesIO()
-        book.save(buffer)
-        content = buffer.getvalue()
-        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return {"filename": f"ledger-{month}.{fmt}", "content_type": content_type,
-            "rows": len(rows), "content_base64": base64.b64encode(content).decode()}
+    return exports.export_file(fmt, f"ledger-{month}", LEDGER_COLUMNS,
+                               ledger_rows(session, caller, month), sheet_title=f"台账{month}")
+
+
+def export_register(session: Session, caller: Caller, month: str, fmt: str,
+                    today: date) -> dict:
+    """The monthly 限时办结 register as a file, one row per centre, with the centre's name."""
+    rows = [(row["centre_org_id"], proxy_requests._org_name(session, row["centre_org_id"]),
+             *(row[column] for column in REGISTER_COLUMNS[2:]))
+            for row in monthly_register(session, caller, month, today)]
+    return exports.export_file(fmt, f"register-{month}", REGISTER_COLUMNS, rows,
+                               sheet_title=f"限时办结{month}")
 
 
 # -- service days (逢场式服务) ----------------------------------------------------------------------

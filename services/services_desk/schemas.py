@@ -3,6 +3,7 @@ replies. The gateway builds its OpenAPI document from these."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.members.phones import PHONE_PATTERN
+from services.plumbing import exports
 
 from .categories import CATEGORIES
 from .home_tasks import RESULTS, TASK_STATUSES
@@ -376,7 +377,7 @@ class OptionalMonthQuerySchema(Schema):
 
 class ExportQuerySchema(Schema):
     month = fields.String(required=True, validate=MONTH)
-    format = fields.String(load_default="csv", validate=validate.OneOf(("csv", "xlsx")))
+    format = fields.String(load_default="csv", validate=validate.OneOf(exports.FORMATS))
 
 
 class RegisterRowSchema(Schema):
@@ -420,6 +421,7 @@ class StatisticsSchema(Schema):
 
 
 class ExportSchema(Schema):
+    """A file as it crosses RPC; the gateway answers it as a download (never as JSON)."""
     filename = fields.String()
     content_type = fields.String()
     rows = fields.Integer()

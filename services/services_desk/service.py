@@ -303,6 +303,15 @@ class ServicesDeskService(HealthCheck, TenancyProjection):
                 session, caller, query_params["month"], query_params["format"]))
 
     @rpc
+    def export_register(self, caller, params):
+        caller = Caller.from_wire(caller)
+        query_params = load(ExportQuerySchema, params)
+        with self.db.read() as session:
+            return ExportSchema().dump(reports.export_register(
+                session, caller, query_params["month"], query_params["format"],
+                china_date(utcnow())))
+
+    @rpc
     def schedule_service_day(self, caller, body):
         caller = Caller.from_wire(caller)
         data = load(ServiceDayBodySchema, body)

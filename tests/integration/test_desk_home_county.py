@@ -120,6 +120,7 @@ def test_the_new_routes_are_in_the_openapi_document(platform):
     document = json.loads(status.get_data(as_text=True))
     for path in ("/api/v1/home-tasks/{task_id}/answer", "/api/v1/requests/{request_id}/extend",
                  "/api/v1/desk/calendar/{year}", "/api/v1/desk/register",
-                 "/api/v1/desk/ledger-export", "/api/v1/service-days/{day_id}",
+                 "/api/v1/desk/ledger.csv", "/api/v1/desk/register.xlsx",
+                 "/api/v1/desk/deadline-preview", "/api/v1/service-days/{day_id}",
                  "/api/v1/request-queue", "/api/v1/requests/{request_id}/materials-missing"):
         assert path in document["paths"], path

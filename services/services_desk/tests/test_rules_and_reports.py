@@ -160,12 +160,29 @@ def test_the_ledger_exports_as_csv_and_xlsx_with_every_step(staffed, october):
     assert late_steps == [("submitted", "key-a1"), ("claimed", "key-a2"), ("completed", "key-a2")]
     assert {r["centre_org_id"] for r in rows} == {CENTRE_A}
     assert {r["overdue"] for r in rows if r["request_id"] == october["overdue"]} == {"yes"}
+    # Times as the people reading the file count them: Beijing, with the offset said.
+    assert all(r["received_at"].endswith("+08:00") and r["step_at"].endswith("+08:00")
+               for r in rows)
 
     xlsx_reply = staffed.export_ledger(STAFF_A1, {"month": "2026-10", "format": "xlsx"})
     sheet = load_workbook(io.BytesIO(base64.b64decode(xlsx_reply["content_base64"]))).active
     values = list(sheet.iter_rows(values_only=True))
     assert values[0][:3] == ("request_id", "centre_org_id", "category")
     assert len(values) - 1 == csv_reply["rows"]
+
+
+def test_the_monthly_register_exports_as_a_file_per_centre(staffed, october):
+    reply = staffed.export_register(STAFF_A1, {"month": "2026-10", "format": "csv"})
+    assert (reply["filename"], reply["content_type"]) == ("register-2026-10.csv",
+                                                          "text/csv; charset=utf-8")
+    [row] = list(csv.DictReader(io.StringIO(
+        base64.b64decode(reply["content_base64"]).decode("utf-8-sig"))))
+    [expected] = staffed.monthly_register(STAFF_A1, {"month": "2026-10"})["items"]
+    assert row == {"centre": "unit", **{key: str(value) for key, value in expected.items()}}
+    xlsx = staffed.export_register(STAFF_A1, {"month": "2026-10", "format": "xlsx"})
+    sheet = load_workbook(io.BytesIO(base64.b64decode(xlsx["content_base64"]))).active
+    assert [cell.value for cell in sheet[2]][:4] == [CENTRE_A, "unit", "2026-10",
+                                                     expected["received"]]
 
 
 # -- service days --------------------------------------------------------------------------------
