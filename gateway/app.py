@@ -17,7 +17,7 @@ from services import SERVICE_CLASSES
 from services.plumbing import logs
 from services.plumbing.caller import Caller
 from services.plumbing.errors import ServiceError
-from services.plumbing.text import first_unstorable, storable
+from services.plumbing.text import first_unstorable, storable, with_article
 
 from . import audit, keys
 from .errors import HttpError, error_body
@@ -173,8 +173,9 @@ class Gateway:
                     caller, key_limit = self.resolve(request)
                     self.rate_limits.hit(caller.key_id, key_limit)
                     if caller.role not in route.roles:
-                        raise HttpError(403, "forbidden", f"a {caller.role} key may not call "
-                                                          f"{route.method} {route.path}")
+                        raise HttpError(403, "forbidden",
+                                        f"{with_article(caller.role)} key may not call "
+                                        f"{route.method} {route.path}")
                 ctx = RequestContext(self, request, caller, request_id)
                 if any(not storable(value) for value in path_args.values()):
                     raise HttpError(404, "not_found", "not found")

@@ -35,7 +35,7 @@ from services.plumbing.db import make_engine
 from services.plumbing.envelope import utcnow
 from services.plumbing import config
 from services.plumbing.pagination import as_utc, iso_utc
-from services.plumbing.text import storable
+from services.plumbing.text import storable, with_article
 
 from .models import ApiKey, StaffSession, StaffUser
 
@@ -64,7 +64,7 @@ def create_key(session: Session, role: str, name: str, org_id: str | None,
     if role not in ROLES:
         raise InvalidKeyRequest(f"role must be one of {', '.join(ROLES)}")
     if org_id is None and role not in ("admin", "ops"):
-        raise InvalidKeyRequest(f"a {role} key must belong to an org unit")
+        raise InvalidKeyRequest(f"{with_article(role)} key must belong to an org unit")
     key_id = secrets.token_hex(8)
     secret = secrets.token_urlsafe(32)
     key = ApiKey(id=key_id, name=name, role=role, org_id=org_id, secret_hash=_hash(secret),

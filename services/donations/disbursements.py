@@ -14,6 +14,7 @@ from services.plumbing.envelope import utcnow
 from services.plumbing.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from services.plumbing.money import to_wire
 from services.plumbing.pagination import as_utc
+from services.plumbing.text import with_article
 
 from . import events, goods
 from .campaigns import CASH, CLOSED, OPEN, get_visible_campaign
@@ -28,7 +29,7 @@ def request_disbursement(tx: Transaction, caller: Caller, campaign_id, data: dic
     session = tx.session
     campaign = get_visible_campaign(session, caller, campaign_id, lock=True)
     if campaign.status not in (OPEN, CLOSED):
-        raise InvalidTransition(f"a {campaign.status} campaign hands nothing out",
+        raise InvalidTransition(f"{with_article(campaign.status)} campaign hands nothing out",
                                 {"status": [f"is {campaign.status}"]})
     beneficiary = session.get(Beneficiary, data["beneficiary_id"])
     if beneficiary is None or beneficiary.campaign_id != campaign.id:

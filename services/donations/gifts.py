@@ -16,6 +16,7 @@ from services.plumbing.envelope import utcnow
 from services.plumbing.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from services.plumbing.money import LARGEST, to_wire
 from services.plumbing.pagination import as_utc
+from services.plumbing.text import with_article
 
 from . import events, goods
 from .campaigns import (CASH, CLOSED, DRAFT, IN_KIND, SETTLED, day_in_china,
@@ -161,7 +162,7 @@ def _require_taking_gifts(campaign: Campaign) -> None:
     """Open and closed campaigns take gifts (closed ones as late gifts, never refused); a draft
     has not started, and a settled campaign's ledger is final."""
     if campaign.status in (DRAFT, SETTLED):
-        raise InvalidTransition(f"a {campaign.status} campaign takes no gifts",
+        raise InvalidTransition(f"{with_article(campaign.status)} campaign takes no gifts",
                                 {"status": [f"is {campaign.status}"]})
 
 

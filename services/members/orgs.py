@@ -15,7 +15,7 @@ from services.plumbing.errors import Conflict, Forbidden, NotFound, ValidationFa
 
 from . import events
 from .models import Member, OrgUnit
-from services.plumbing.text import storable
+from services.plumbing.text import storable, with_article
 
 HOME_KINDS = ("county", "township", "village_branch")
 HOST_KINDS = ("joint_committee", "second_level_committee", "comprehensive_committee",
@@ -106,7 +106,8 @@ def create_org_unit(session: Session, caller: Caller, data: dict) -> OrgUnit:
             raise ValidationFailed("closed parent", {"parent_id": ["this org unit is closed"]})
         if side_of(parent.kind) != side_of(data["kind"]):
             raise ValidationFailed("wrong tree", {
-                "kind": [f"a {data['kind']} cannot sit under a {parent.kind}"]})
+                "kind": [f"{with_article(data['kind'])} cannot sit under "
+                         f"{with_article(parent.kind)}"]})
     elif not caller.platform_wide:
         raise Forbidden("only a platform-wide admin creates top-level org units",
                         {"parent_id": ["required for your key"]})
@@ -145,7 +146,8 @@ def move_org_unit(tx: Transaction, caller: Caller, org_id: str, data: dict) -> O
         raise ValidationFailed("cycle", {"parent_id": ["cannot move a unit under itself"]})
     if side_of(parent.kind) != side_of(org.kind):
         raise ValidationFailed("wrong tree", {
-            "parent_id": [f"a {org.kind} cannot sit under a {parent.kind}"]})
+            "parent_id": [f"{with_article(org.kind)} cannot sit under "
+                          f"{with_article(parent.kind)}"]})
     if parent.closed_at is not None:
         raise ValidationFailed("closed parent", {"parent_id": ["this org unit is closed"]})
     if org.parent_id == parent.id:

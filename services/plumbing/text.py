@@ -31,3 +31,9 @@ def first_unstorable(value, path: str = "") -> str | None:
             if found:
                 return found
     return None
+
+
+def with_article(word: str) -> str:
+    """The word after its indefinite article, for messages that name a role, a kind or a status:
+    "an admin key", "an open campaign", "a desk_staff key"."""
+    return ("an " if word[:1].lower() in "aeiou" else "a ") + word
