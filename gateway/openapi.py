@@ -8,6 +8,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from .errors import ErrorSchema
 from .routes import ROUTES
 from .schemas import HealthSchema
+from .webhooks.docs import webhooks_section
 
 ERRORS = {
     "400": "Malformed JSON or invalid fields (`error.fields` says which and why)",
@@ -71,7 +72,7 @@ def _numeric_bounds_only_on_numbers(node) -> None:
 
 def build_document() -> dict:
     spec = APISpec(
-        title="流动党员服务平台 API (mobile party members)", version="1.0.0", openapi_version="3.0.3",
+        title="流动党员服务平台 API (mobile party members)", version="1.0.0", openapi_version="3.1.0",
         plugins=[MarshmallowPlugin(schema_name_resolver=_schema_name)],
         info={"description": "Registry of mobile party members, one-stop proxy desk and "
                              "fundraising. Every call but health, this document and signing in "
@@ -87,8 +88,10 @@ def build_document() -> dict:
                              "limited (429 with `Retry-After`). Every response carries "
                              "`X-Request-Id` (send your own to correlate). Webhooks: deliveries are "
                              "POSTed with `X-Liudong-Signature: t=<unix>,v1=<hex>` where hex = "
-                             "HMAC-SHA256(endpoint secret, t + '.' + raw body); deduplicate on "
-                             "`X-Liudong-Event-Id`."},
+                             "HMAC-SHA256(endpoint secret, t + '.' + raw body); "
+                             "`X-Liudong-Event-Type` names the event; deduplicate on "
+                             "`X-Liudong-Event-Id`. Every event's payload is in the `webhooks` "
+                             "section."},
         servers=[{"url": "/"}])
     spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     spec.components.schema("Error", schema=ErrorSchema)
@@ -160,6 +163,8 @@ def build_document() -> dict:
         operations.setdefault(path, {})[route.method.lower()] = operation
     for path, ops in operations.items():
         spec.path(path=path, operations=ops)
+    webhooks = webhooks_section(spec)
     document = spec.to_dict()
+    document["webhooks"] = webhooks
     _numeric_bounds_only_on_numbers(document)
     return document

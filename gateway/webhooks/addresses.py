@@ -79,7 +79,7 @@ class AddressPolicy:
         if literal is not None:
             kind = self.refusal(literal)
             if kind:
-                raise RefusedAddress(f"refused: {literal} is a {kind} address")
+                raise RefusedAddress(f"refused: {literal} is {_a(kind)} address")
             return str(literal)
         try:
             found = resolve(host, port)
@@ -91,7 +91,7 @@ class AddressPolicy:
             address = ipaddress.ip_address(raw.split("%", 1)[0])
             kind = self.refusal(address)
             if kind:
-                raise RefusedAddress(f"refused: the host name resolves to a {kind} address")
+                raise RefusedAddress(f"refused: the host name resolves to {_a(kind)} address")
         return found[0]
 
     def check_url(self, url: str) -> None:
@@ -130,3 +130,7 @@ def _ip_literal(host: str):
         return ipaddress.ip_address(host.strip("[]").split("%", 1)[0])
     except ValueError:
         return None
+
+
+def _a(kind: str) -> str:
+    return ("an " if kind[0] in "aeiou" else "a ") + kind

@@ -48,11 +48,15 @@ class DonationVoidedV1(Schema):
 
 class CampaignClosedV1(Schema):
     campaign_id = fields.String(required=True)
-    organiser_org_id = fields.String(required=True)
-    closed_how = fields.String(required=True)  # "date" or "hand"
+    organiser_org_id = fields.String(required=True, metadata={
+        "description": "The branch or committee that ran the campaign"})
+    closed_how = fields.String(required=True, metadata={
+        "description": "`date` (its closing date passed) or `hand` (closed by its organiser)"})
     closed_at = fields.DateTime(required=True)
-    cash_total = Money(required=True)
-    goods_total = Money(required=True)
+    cash_total = Money(required=True, metadata={
+        "description": "Cash received, voids left out (decimal string, exact to the fen)"})
+    goods_total = Money(required=True, metadata={
+        "description": "The valuation of goods received, in yuan (decimal string)"})
 
 
 class DisbursementItemV1(Schema):

@@ -60,14 +60,22 @@ class MemberRegisteredV1(Schema):
 
 
 class MemberFlowV1(Schema):
-    member_id = fields.String(required=True)
-    home_org_id = fields.String(required=True)
-    host_org_id = fields.String(required=True, allow_none=True)
-    previous_host_org_id = fields.String(required=True, allow_none=True)
-    status = fields.String(required=True)
-    actor_org_id = fields.String(required=True, allow_none=True)
-    reason = fields.String(required=True, allow_none=True)
-    occurred_on = fields.Date(required=True)
+    member_id = fields.String(required=True, metadata={"description": "The member"})
+    home_org_id = fields.String(required=True, metadata={
+        "description": "The member's home org (county, township or village branch)"})
+    host_org_id = fields.String(required=True, allow_none=True, metadata={
+        "description": "The host org after this step; null once refused or returned home"})
+    previous_host_org_id = fields.String(required=True, allow_none=True, metadata={
+        "description": "The host org before this step (null if none)"})
+    status = fields.String(required=True, metadata={
+        "description": "The member's status after this step: registered, pending, active, "
+                       "refused, returned or lost"})
+    actor_org_id = fields.String(required=True, allow_none=True, metadata={
+        "description": "The org whose key took the step (null: a platform admin)"})
+    reason = fields.String(required=True, allow_none=True, metadata={
+        "description": "Why, when given; `self-report <id>` when the step came from a "
+                       "verified self-report (主动报到)"})
+    occurred_on = fields.Date(required=True, metadata={"description": "When it happened"})
     flow_seq = fields.Integer(required=True, metadata={
         "description": "Increases with every lifecycle step of the platform: a projection "
                        "applies a step only if its flow_seq is above the last one it applied "

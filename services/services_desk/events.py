@@ -56,10 +56,14 @@ class RequestStepRecordedV1(Schema):
 
 
 class HomeTaskCreatedV1(Schema):
-    task_id = fields.String(required=True)
-    request_id = fields.String(required=True)
-    home_org_id = fields.String(required=True)
-    category = fields.String(required=True)
+    task_id = fields.String(required=True, metadata={
+        "description": "The task for the home county (`GET /api/v1/home-tasks/{task_id}`)"})
+    request_id = fields.String(required=True, metadata={
+        "description": "The proxy request at the host-city service centre"})
+    home_org_id = fields.String(required=True, metadata={
+        "description": "The home county (or township) that must act"})
+    category = fields.String(required=True, metadata={
+        "description": "The request's category, e.g. social_insurance"})
     created_at = fields.DateTime(required=True)
 
 
