@@ -20,7 +20,9 @@ from services.plumbing.errors import ServiceError
 from services.plumbing.text import first_unstorable, storable, with_article
 
 from . import audit, keys
+from .cors import CorsPolicy
 from .errors import HttpError, error_body
+from .json_input import check_content_type, parse_json
 from .ratelimit import RateLimits
 from .routes import ROUTES
 from .rpc import ServiceTimeout, ServiceUnavailable
@@ -34,10 +36,6 @@ REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,100}$")
 # A 503 tells the client when to try again (with the same Idempotency-Key for a write).
 RETRY_LATER = {"Retry-After": "5"}
-
-
-def _reject_constant(name):
-    raise ValueError(f"{name} is not valid JSON")
 
 
 def reject_unstorable(document) -> None:
@@ -79,10 +77,8 @@ class RequestContext:
             if optional:
                 return {}
             raise HttpError(400, "malformed_json", "a JSON object body is required")
-        try:
-            body = json.loads(raw, parse_constant=_reject_constant)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise HttpError(400, "malformed_json", f"the body is not valid JSON: {exc}")
+        check_content_type(self.request.mimetype, self.request.mimetype_params.get("charset"))
+        body = parse_json(raw)
         if not isinstance(body, dict):
             raise HttpError(400, "malformed_json", "the body must be a JSON object",
                             {"_schema": ["expected a JSON object"]})
@@ -111,12 +107,14 @@ class RequestContext:
 
 class Gateway:
     def __init__(self, client, key_sessions, metrics, max_body_bytes: int = 1024 * 1024,
-                 openapi_document=None, rate_limits: RateLimits | None = None):
+                 openapi_document=None, rate_limits: RateLimits | None = None,
+                 cors: CorsPolicy | None = None):
         self.client = client
         self.key_sessions = key_sessions
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
         self.rate_limits = rate_limits or RateLimits()
+        self.cors = cors or CorsPolicy()
         self.routes = {route.name: route for route in ROUTES}
         self.url_map = Map([Rule(r.path, endpoint=r.name, methods=[r.method]) for r in ROUTES]
                            + [Rule("/api/v1/health", endpoint="health", methods=["GET"]),
@@ -146,14 +144,14 @@ class Gateway:
         self.metrics.in_flight.inc()
         try:
             adapter = self.url_map.bind_to_environ(environ)
-            try:
-                endpoint, path_args = adapter.match()
-            except RouteNotFound:
-                raise HttpError(404, "not_found", "no such route")
-            except MethodNotAllowed as exc:
-                raise HttpError(405, "method_not_allowed", "method not allowed on this route",
-                                headers={"Allow": ", ".join(exc.valid_methods or [])})
-            if endpoint == "health":
+            if self.is_preflight(request):
+                route_label = "preflight"
+                endpoint, status, body = "preflight", 0, self.preflight(adapter, request)
+            else:
+                endpoint, path_args = self.match(adapter)
+            if endpoint == "preflight":
+                pass
+            elif endpoint == "health":
                 route_label = "/api/v1/health"
                 status, body = self.health()
             elif endpoint == "openapi":
@@ -210,6 +208,8 @@ class Gateway:
         finally:
             self.metrics.in_flight.dec()
         response.headers["X-Request-Id"] = request_id
+        if request.path.startswith("/api/") and "Access-Control-Allow-Origin" not in response.headers:
+            response.headers.extend(self.cors.response_headers(request.headers.get("Origin")))
         if audited and audit.should_record(request.method, response.status_code):
             self._audit(request, request_id, route_label, caller, ctx, path_args, response,
                         body if error_code is None else None, error_code)
@@ -246,6 +246,32 @@ class Gateway:
                      status=response.status_code, error_code=error_code)
 
     # -- pieces -------------------------------------------------------------------------------------
+    @staticmethod
+    def match(adapter, method: str | None = None):
+        """(endpoint, path arguments) of the request (or of `method` on its path); 404 for no
+        such route, 405 (with Allow) for a method the route does not take."""
+        try:
+            return adapter.match(method=method)
+        except RouteNotFound:
+            raise HttpError(404, "not_found", "no such route")
+        except MethodNotAllowed as exc:
+            raise HttpError(405, "method_not_allowed", "method not allowed on this route",
+                            headers={"Allow": ", ".join(exc.valid_methods or [])})
+
+    @staticmethod
+    def is_preflight(request: Request) -> bool:
+        return request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers
+
+    def preflight(self, adapter, request: Request) -> Response:
+        """A browser asks whether its page's origin may call a route (see gateway/cors.py)."""
+        method = request.headers["Access-Control-Request-Method"].strip().upper()
+        self.match(adapter, method)
+        origin = request.headers.get("Origin")
+        if not self.cors.allows(origin):
+            raise HttpError(403, "origin_not_allowed", "this origin is not in the gateway's "
+                                                       "CORS allow-list (GATEWAY_CORS_ORIGINS)")
+        return Response(status=204, headers=self.cors.preflight_headers(origin, method))
+
     def resolve(self, request: Request):
         """(caller, the key's own rate limit or None); 401 without a valid key or session."""
         header = request.headers.get("Authorization", "")
@@ -280,6 +306,7 @@ class Gateway:
             return Response(status=204, headers=headers)
         response = Response(json.dumps(body, ensure_ascii=False), status=status,
                             content_type="application/json; charset=utf-8")
+        response.headers["X-Content-Type-Options"] = "nosniff"  # JSON is never run as a script
         for name, value in (headers or {}).items():
             response.headers[name] = value
         return response

@@ -17,6 +17,8 @@ ERRORS = {
     "404": "No such object in the caller's tenant",
     "409": "Conflicts with the current state (duplicate, wrong status, reused idempotency key)",
     "413": "Body larger than the limit",
+    "414": "URL (request line) longer than 8 KB",
+    "415": "The body was not sent as `Content-Type: application/json` (UTF-8)",
     "429": "Too many requests for this key; wait `Retry-After` seconds",
     "503": "A service or the message broker is unavailable; retry later",
     "504": "A service did not answer in time; the outcome is unknown, retry with the same "
@@ -134,7 +136,7 @@ def build_document() -> dict:
             responses["200"] = {"description": "a retry with the same Idempotency-Key: the "
                                                "original result", "content": success.get("content", {})}
         for code, description in ERRORS.items():
-            if code == "413" and not route.body:
+            if code in ("413", "415") and not route.body:
                 continue
             if route.public and code == "403":
                 continue

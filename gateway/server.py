@@ -3,9 +3,11 @@ import eventlet
 
 eventlet.monkey_patch()  # noqa: E402  (must precede every other import)
 
+import json  # noqa: E402
 import logging  # noqa: E402
 import os  # noqa: E402
 import signal  # noqa: E402
+import uuid  # noqa: E402
 
 import eventlet.event  # noqa: E402
 import eventlet.wsgi  # noqa: E402
@@ -15,11 +17,41 @@ from services.plumbing import config, logs  # noqa: E402
 import services.plumbing.rpc  # noqa: E402,F401  (registers error types for RPC replies)
 
 from .app import Gateway  # noqa: E402
+from .errors import error_body  # noqa: E402
 from .http_metrics import GatewayMetrics  # noqa: E402
 from .keys import session_factory  # noqa: E402
 from .rpc import ServiceClient  # noqa: E402
 
 log = logging.getLogger("gateway")
+
+
+# The longest request line (method, URL, version) served; eventlet reads no further.
+MAX_REQUEST_LINE = eventlet.wsgi.MAX_REQUEST_LINE
+
+
+class GatewayProtocol(eventlet.wsgi.HttpProtocol):
+    """eventlet's HTTP protocol, except that a URL too long to read is refused with the API's
+    JSON error (eventlet's own 414 has an empty body and no Content-Type)."""
+
+    def _read_request_line(self):
+        line = super()._read_request_line()
+        if len(line) < self.server.url_length_limit:
+            return line
+        body = json.dumps(error_body("uri_too_long", f"the URL exceeds {MAX_REQUEST_LINE} bytes "
+                                                     "(send long input in a JSON body)")).encode()
+        self.wfile.write(b"HTTP/1.1 414 URI Too Long\r\nConnection: close\r\n"
+                         b"Content-Type: application/json; charset=utf-8\r\n"
+                         b"X-Content-Type-Options: nosniff\r\n"
+                         b"X-Request-Id: " + uuid.uuid4().hex.encode() + b"\r\n"
+                         b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+        self.close_connection = 1
+        return ""  # nothing more to read: eventlet closes the connection
+
+
+def serve(listener, gateway, max_size: int = 1000) -> None:
+    """Serve the gateway on a listening socket until killed (the server and the tests)."""
+    eventlet.wsgi.server(listener, gateway, log_output=False, max_size=max_size,
+                         protocol=GatewayProtocol, url_length_limit=MAX_REQUEST_LINE)
 
 
 def build_gateway(amqp_uri: str | None = None, database_url: str | None = None,
@@ -41,8 +73,7 @@ def main():
     host = os.environ.get("GATEWAY_HOST", "127.0.0.1")
     port = config.env_int("GATEWAY_PORT", 8080)
     listener = eventlet.listen((host, port))
-    server = eventlet.spawn(eventlet.wsgi.server, listener, gateway, log_output=False,
-                            max_size=1000)
+    server = eventlet.spawn(serve, listener, gateway)
     stop = eventlet.event.Event()
 
     def on_signal(signum, _frame):
