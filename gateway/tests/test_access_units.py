@@ -6,11 +6,9 @@ import pytest
 from sqlalchemy import update
 
 from gateway import audit, keys
-from gateway.client import verify_signature
 from gateway.errors import HttpError
 from gateway.models import ApiKey, StaffSession
 from gateway.ratelimit import RateLimits
-from gateway.webhooks.deliveries import backoff, sign
 from services.plumbing.envelope import utcnow
 from services.plumbing.migrate import upgrade
 
@@ -99,28 +97,14 @@ def test_rate_limit_per_identity_with_retry_after():
         limits.hit("k3", "5/minute")
 
 
-def test_webhook_signature_and_backoff():
-    body = b'{"event_type": "campaign_closed"}'
-    header = sign("whsec_x", 1_700_000_000, body)
-    assert verify_signature("whsec_x", header, body, now=1_700_000_010)
-    assert not verify_signature("whsec_y", header, body, now=1_700_000_010)
-    assert not verify_signature("whsec_x", header, body + b" ", now=1_700_000_010)
-    assert not verify_signature("whsec_x", header, body, now=1_700_001_000)   # too old
-    assert not verify_signature("whsec_x", "garbage", body)
-    assert [backoff(n, 5, 3600).total_seconds() for n in (1, 2, 3, 12)] == [5, 10, 20, 3600]
-
-
-@pytest.mark.parametrize("target", ["gateway", "webhooks"])
-def test_migrations_match_the_models(tmp_path, target):
+def test_migrations_match_the_models(tmp_path):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
     from sqlalchemy import create_engine
-    url = f"sqlite:///{tmp_path / (target + '.db')}"
-    if target == "gateway":
-        from gateway.models import Base
-    else:
-        from gateway.webhooks.models import Base
-    upgrade(target, url)
+
+    from gateway.models import Base
+    url = f"sqlite:///{tmp_path / 'gateway.db'}"
+    upgrade("gateway", url)
     engine = create_engine(url)
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
