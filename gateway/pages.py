@@ -50,6 +50,13 @@ fetch('openapi.json').then(r => r.json()).then(doc => {
       (byTag[tag] = byTag[tag] || []).push([method, path, op]);
     }
   }
+  // what the platform POSTs to your webhook endpoints, one entry per event type
+  for (const [name, ops] of Object.entries(doc.webhooks || {})) {
+    for (const [method, op] of Object.entries(ops)) {
+      (byTag['webhook payloads'] = byTag['webhook payloads'] || []).push(
+        [method, 'your endpoint: ' + name, op]);
+    }
+  }
   for (const [tag, ops] of Object.entries(byTag)) {
     root.appendChild(el('h2', '', tag));
     for (const [method, path, op] of ops) {
