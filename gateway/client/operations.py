@@ -1925,7 +1925,7 @@ class Operations:
             query=query,
         )
 
-    def export_ledger_csv(
+    def desk_ledger_csv(
             self,
             *,
             month: str | Unset = UNSET,
@@ -1944,7 +1944,7 @@ class Operations:
             query=query,
         )
 
-    def export_ledger_xlsx(
+    def desk_ledger_xlsx(
             self,
             *,
             month: str | Unset = UNSET,
@@ -1962,7 +1962,7 @@ class Operations:
             query=query,
         )
 
-    def export_register_csv(
+    def desk_register_csv(
             self,
             *,
             month: str | Unset = UNSET,
@@ -1980,7 +1980,7 @@ class Operations:
             query=query,
         )
 
-    def export_register_xlsx(
+    def desk_register_xlsx(
             self,
             *,
             month: str | Unset = UNSET,
@@ -2729,7 +2729,8 @@ class Operations:
             payload: dict | None = None,
     ) -> dict:
         """Register an endpoint for event types; events inside the key's org subtree are POSTed to
-        it, signed.
+        it, signed (payloads: the document's `webhooks` section). Only http(s) URLs of
+        public hosts.
 
         `POST /api/v1/webhooks`
         Roles: office."""
@@ -2759,7 +2760,8 @@ class Operations:
             self,
             webhook_id: str,
     ) -> dict:
-        """Stop sending to an endpoint.
+        """Stop sending to an endpoint: nothing more is sent to it (deliveries still waiting fail,
+        saying why; replaying one is a 409).
 
         `POST /api/v1/webhooks/{webhook_id}/disable`
         Roles: office, admin."""
@@ -2776,7 +2778,8 @@ class Operations:
             cursor: str | None | Unset = UNSET,
             status: str | None | Unset = UNSET,
     ) -> dict:
-        """Delivery log: every event sent, its attempts and response codes, oldest first.
+        """Delivery log: every event sent, every attempt with the response code and a short reason
+        of the platform's own (never the receiver's answer), oldest first.
 
         `GET /api/v1/webhooks/{webhook_id}/deliveries`
         Roles: office, admin."""
@@ -2804,7 +2807,8 @@ class Operations:
             self,
             delivery_id: str,
     ) -> dict:
-        """Send a delivery again (after a fix on the receiver's side).
+        """Send a delivery again (after a fix on the receiver's side), as a new round of attempts;
+        409 if the webhook is disabled.
 
         `POST /api/v1/webhook-deliveries/{delivery_id}/replay`
         Roles: office, admin."""
