@@ -29,6 +29,9 @@ STATE_FILE = VAR / "demo-state.json"
 LOG_DIR = VAR / "log"
 PY = sys.executable
 PORT = int(os.environ.get("GATEWAY_PORT", 8080))
+# Webhook receivers of a local run live on this machine: let the webhooks service call loopback
+# (anywhere else only public addresses are called; see gateway/webhooks/addresses.py).
+os.environ.setdefault("WEBHOOK_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128")
 BASE = f"http://127.0.0.1:{PORT}/api/v1"
 
 
