@@ -26,16 +26,25 @@ class Api:
         self.session.headers["Authorization"] = f"Bearer {key}"
 
     def post(self, path: str, body: dict, **headers) -> dict:
+        return self.send("POST", path, body, **headers)
+
+    def put(self, path: str, body: dict, **headers) -> dict:
+        return self.send("PUT", path, body, **headers)
+
+    def send(self, method: str, path: str, body: dict, **headers) -> dict:
         for attempt in range(40):
-            response = self.session.post(self.base + path, json=body, headers=headers, timeout=15)
-            # The desk and donations learn members from events: give the projection a moment.
-            if response.status_code == 400 and attempt < 39 and "scope" in response.text:
+            response = self.session.request(method, self.base + path, json=body, headers=headers,
+                                            timeout=15)
+            # The desk and donations learn org units and members from events: give the
+            # projection a moment.
+            if response.status_code == 400 and attempt < 39 and (
+                    "scope" in response.text or "no such org unit" in response.text):
                 time.sleep(0.25)
                 continue
             if response.status_code >= 300:
-                raise RuntimeError(f"POST {path} -> {response.status_code} {response.text}")
+                raise RuntimeError(f"{method} {path} -> {response.status_code} {response.text}")
             return response.json()
-        raise RuntimeError(f"POST {path} kept failing")
+        raise RuntimeError(f"{method} {path} kept failing")
 
 
 def load(base: str, admin_key: str, create_key) -> dict:
@@ -96,15 +105,24 @@ def load(base: str, admin_key: str, create_key) -> dict:
             "name": name, "id_number": id_number(region, f"19{60 + serial % 30:02d}0{1 + serial % 9}15", serial),
             "phone": f"139{serial:08d}", "home_org_id": home, "host_org_id": host}))
 
-    # A person at the Heishui centre signs in to the console (/console) with their own login.
-    password = secrets.token_urlsafe(9)
-    admin.post("/staff-users", {"username": "zhuoma", "display_name": "泽仁卓玛 (窗口)",
-                                "org_id": heishui_cd, "password": password})
-    keys["console login zhuoma / password"] = password
+    # The Heishui centre's desk staff: each person signs in to the console (/console) with a
+    # login of their own and is registered as desk staff with the languages they speak, so
+    # that requests in Tibetan go to Tibetan speakers and the lead can hand work on.
+    for username, name, languages, lead, who in (
+            ("zhuoma", "泽仁卓玛", ["bo"], False, "desk, Tibetan and Chinese"),
+            ("wangli", "王丽", [], False, "desk, Chinese only"),
+            ("tashi", "扎西", ["bo"], True, "lead of the centre, Tibetan and Chinese")):
+        password = secrets.token_urlsafe(9)
+        user = admin.post("/staff-users", {"username": username, "display_name": name,
+                                           "org_id": heishui_cd, "password": password})
+        # A console login acts as u_<id>: that is the key id the desk knows its staff by.
+        admin.put(f"/desk/staff/u_{user['id']}", {"centre_org_id": heishui_cd, "name": name,
+                                                  "languages": languages, "is_lead": lead})
+        keys[f"console login {username} ({who})"] = password
 
     desk = Api(base, keys["desk_staff 黑水驻成都服务中心"])
     desk.post("/requests", {"requester_name": "西木拉", "requester_phone": "13900000013",
-                            "category": "social_insurance",
+                            "category": "social_insurance", "language": "bo",
                             "description": "在都江堰代办家乡社保缴费"})
     desk.post("/requests", {"requester_member_id": members[11]["id"], "category": "medical_insurance",
                             "description": "异地就医备案"})

@@ -130,6 +130,10 @@ def create_key(role: str, org_id: str | None, name: str) -> str:
     return json.loads(out)["key"]
 
 
+# demo_data labels the console logins it creates "console login <username> (<who>)".
+LOGIN_LABEL = "console login "
+
+
 def print_banner(state: dict) -> None:
     keys = state.get("keys", {})
     lines = [
@@ -142,8 +146,16 @@ def print_banner(state: dict) -> None:
         "  Demo keys (Authorization: Bearer <key>):",
         f"    admin (platform)                    {state['admin_key']}",
     ]
+    logins = {label: key for label, key in keys.items() if label.startswith(LOGIN_LABEL)}
     for label, key in keys.items():
-        lines.append(f"    {label:<36}{key}")
+        if label not in logins:
+            lines.append(f"    {label:<36}{key}")
+    if logins:
+        lines.append("  Console logins (username / password):")
+        for label, password in logins.items():
+            username, _, who = label[len(LOGIN_LABEL):].partition(" ")
+            who = "" if who.startswith("/") else who  # a state file of an older run
+            lines.append(f"    {username + ' / ' + password:<36}{who}")
     office = keys.get("office 淮阳区委组织部")
     if office:
         lines += ["", "  Try:", f"    curl -s -H 'Authorization: Bearer {office}' {BASE}/members"]
