@@ -171,3 +171,11 @@ def test_a_failing_outbox_write_rolls_the_claim_back(service, submitted, monkeyp
     # and the request can still be claimed once the fault is gone
     monkeypatch.setattr(events, "request_claimed", real_claimed)
     assert service.claim_request(STAFF_A1, submitted["id"])["first_owner"] == "key-a1"
+
+
+def test_a_refused_step_reads_as_english(service, submitted):
+    with pytest.raises(InvalidTransition) as failure:
+        service.request_materials(STAFF_A1, submitted["id"], {"missing": ["身份证"]})
+    assert failure.value.message == "cannot list missing materials for a request that is submitted"
+    assert failure.value.fields == {"status": [
+        "is submitted, must be accepted or in_progress to list missing materials for it"]}
