@@ -1,45 +1,71 @@
 """Bulk import of members from CSV or XLSX, and the ledger export. Plain Python, no nameko.
 
-Import: the request parses the file (a broken file is a 400 at once), stores its rows in an
-ImportBatch and emits `member_import_requested`; the handler imports the rows in batches of
-BATCH_SIZE, one transaction each, updating the batch's progress, and reports every bad row
-with its field messages. A row whose ID number is already registered is counted as a duplicate
-and skipped, so importing the same file again creates nobody twice; a retried handler finds its
-own earlier rows (same batch) and counts them as imported.
+Import, in steps, so that no single RPC message carries a whole file (an upload may be 32 MiB,
+and every hop would hold it in memory at once):
+1. `open_upload`: the gateway announces the file (format or file name, size, SHA-256) and gets
+   an import in status `uploading`; the same Idempotency-Key and file give the first import back;
+2. `append_chunk`: the file in pieces of at most CHUNK_BYTES, each stored encrypted (the file
+   holds full ID numbers) in `import_file_chunks`;
+3. `finish_upload`: the file is read as a stream: the header is checked and CSV rows counted, so
+   an unreadable file is a 400 at once; then `member_import_requested` is emitted.
+The handler (`run_import`) streams the rows again and imports them BATCH_SIZE at a time, each
+batch one transaction that also moves the progress on, so a crashed run resumes after the last
+committed batch. Every row that is not imported (invalid, a duplicate of an earlier row of the
+file, or of a registered member) is stored on its own with its values, encrypted, for the report
+and the error file (`error_file`), which has the file's own columns plus `source_row` and
+`reason` and can be fixed and imported again. The staged file is deleted when the import ends.
 """
 import base64
 import binascii
 import csv
+import hashlib
 import io
+import json
+import tempfile
 import uuid
+from contextlib import contextmanager, nullcontext
 from datetime import date, datetime
+from itertools import islice
 
-from sqlalchemy import select
+from marshmallow import ValidationError
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from services.plumbing import exports
 from services.plumbing.caller import Caller
 from services.plumbing.db import Transaction
 from services.plumbing.envelope import utcnow
-from services.plumbing.errors import NotFound, ServiceError, ValidationFailed
+from services.plumbing.errors import (Conflict, NotFound, ValidationFailed,
+                                      fields_from_marshmallow)
 from services.plumbing.idempotency import record_first_delivery
 from services.plumbing.pagination import as_utc
 from services.plumbing.validation import load
 
 from . import events, id_numbers, phones
-from .models import ImportBatch, Member, OrgUnit
-from .orgs import plausible_id
-from .registry import check_orgs, filtered_members_query, new_member, registration_record
-from .schemas import IMPORT_COLUMNS, ImportCreateSchema, MemberCreateSchema, MemberExportQuerySchema
+from .models import FlowRecord, ImportBatch, ImportFileChunk, ImportRowProblem, Member, OrgUnit
+from .orgs import caller_path, get_org, plausible_id
+from .registry import check_orgs, filtered_members_query, member_values, registration_values
+from .schemas import (EXPORT_ONLY_COLUMNS, IMPORT_COLUMNS, ERROR_FILE_COLUMNS, ImportOpenSchema,
+                      MemberCreateSchema, MemberExportQuerySchema)
 
-BATCH_SIZE = 500
-MAX_ROWS = 20000
+CHUNK_BYTES = 1024 * 1024  # the most one staging RPC carries (before base64)
+BATCH_SIZE = 1000          # rows per transaction of the background import
+MAX_ROWS = 100000
 EXPORT_LIMIT = 100000
+REPORT_LIMIT = 1000        # problems listed inline in an import's JSON view; the file has all
+SPOOL_BYTES = 4 * 1024 * 1024  # an XLSX file (which must be seekable) beyond this goes to disk
 REQUIRED_COLUMNS = ("name", "id_number", "phone", "home_org_id")
 LIST_COLUMNS = ("languages", "skills")
+# What an export or an error file carries besides the import's own columns: read past.
+IGNORED_COLUMNS = EXPORT_ONLY_COLUMNS + ERROR_FILE_COLUMNS
+INVALID, DUPLICATE_IN_FILE, ALREADY_REGISTERED = "invalid", "duplicate_in_file", "already_registered"
 
 
-# -- reading files ----------------------------------------------------------------------------------
+class UnreadableFile(Exception):
+    """The file is not the CSV or XLSX it claims to be (found while streaming it)."""
+
+
+# -- reading files as streams -------------------------------------------------------------------
 def _cell(value) -> str:
     if value is None:
         return ""
@@ -52,155 +78,455 @@ def _cell(value) -> str:
     return str(value).strip()
 
 
-def read_rows(file_format: str, content: bytes) -> list[dict]:
-    """The file's data rows as {column: text}; a file that cannot be read is a 400."""
-    try:
-        if file_format == "csv":
-            text = content.decode("utf-8-sig")
-            table = [[c.strip() for c in row] for row in csv.reader(io.StringIO(text))]
-        else:
-            from openpyxl import load_workbook
-            book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-            table = [[_cell(c) for c in row] for row in book.worksheets[0].iter_rows(values_only=True)]
+class _PieceStream(io.RawIOBase):
+    """A binary stream over an iterator of byte strings: one piece in memory at a time."""
+
+    def __init__(self, pieces):
+        self._pieces = iter(pieces)
+        self._piece = memoryview(b"")
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        while not len(self._piece):
+            piece = next(self._pieces, None)
+            if piece is None:
+                return 0
+            self._piece = memoryview(piece)
+        size = min(len(buffer), len(self._piece))
+        buffer[:size] = self._piece[:size]
+        self._piece = self._piece[size:]
+        return size
+
+
+@contextmanager
+def open_table(file_format: str, pieces):
+    """Yields (rows, size_hint): rows iterates the file's rows as lists of cell texts, header
+    first; size_hint is the row count an XLSX sheet declares (None when it does not, and for
+    CSV). A file that turns out unreadable raises UnreadableFile, also midway."""
+    if file_format == "csv":
+        text = io.TextIOWrapper(io.BufferedReader(_PieceStream(pieces), 1 << 16),
+                                encoding="utf-8-sig", newline="")
+        yield _guarded(([c.strip() for c in row] for row in csv.reader(text)), "csv"), None
+        return
+    from openpyxl import load_workbook
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
+        for piece in pieces:
+            spool.write(piece)
+        spool.seek(0)
+        try:
+            book = load_workbook(spool, read_only=True, data_only=True)
+            sheet = book.worksheets[0]
+            size_hint = sheet.max_row if sheet.max_row and sheet.max_row > 1 else None
+        except Exception as exc:
+            raise UnreadableFile(f"not a readable xlsx file: {type(exc).__name__}")
+        try:
+            yield _guarded(([_cell(c) for c in row] for row in sheet.iter_rows(values_only=True)),
+                           "xlsx"), size_hint
+        finally:
             book.close()
-    except Exception as exc:  # any unreadable file: say so, never a 500
-        raise ValidationFailed("the file cannot be read", {"content_base64": [f"not a readable {file_format} file: {type(exc).__name__}"]})
-    if not table:
-        raise ValidationFailed("empty file", {"content_base64": ["the file has no header row"]})
-    header = [h.strip().lower() for h in table[0]]
-    unknown = [h for h in header if h and h not in IMPORT_COLUMNS]
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
-    if unknown or missing:
-        messages = [f"unknown column {h}" for h in unknown] + [f"missing column {c}" for c in missing]
-        raise ValidationFailed("bad header row", {"header": messages})
-    rows = []
-    for values in table[1:]:
-        if not any(v for v in values):
-            rows.append(None)  # a blank line keeps the row numbers right but is skipped
-            continue
-        rows.append({h: (values[i] if i < len(values) else "") for i, h in enumerate(header) if h})
-    if len(rows) > MAX_ROWS:
-        raise ValidationFailed("too many rows", {"content_base64": [f"at most {MAX_ROWS} rows per file"]})
-    return rows
 
 
-def start_import(tx: Transaction, caller: Caller, body: dict) -> ImportBatch:
-    data = load(ImportCreateSchema, body)
+def _guarded(rows, file_format):
     try:
-        content = base64.b64decode(data["content_base64"], validate=True)
-    except (binascii.Error, ValueError):
-        raise ValidationFailed("invalid input", {"content_base64": ["not base64"]})
-    rows = read_rows(data["format"], content)
+        yield from rows
+    except Exception as exc:  # any unreadable content: say so, never a 500
+        raise UnreadableFile(f"not a readable {file_format} file: {type(exc).__name__}")
+
+
+def check_header(values) -> list[str]:
+    """The header's column names (lower case); a 400 naming unknown, missing or doubled ones."""
+    header = [(h or "").strip().lower() for h in values or []]
+    unknown = [h for h in header if h and h not in IMPORT_COLUMNS and h not in IGNORED_COLUMNS]
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    doubled = sorted({h for h in header if h and header.count(h) > 1})
+    if unknown or missing or doubled or not header:
+        messages = ([f"unknown column {h}" for h in unknown] + [f"missing column {c}" for c in missing]
+                    + [f"column {h} appears more than once" for h in doubled])
+        raise ValidationFailed("bad header row", {"header": messages or ["the file has no header row"]})
+    return header
+
+
+def stored_pieces(open_session, batch_id: str, protector):
+    """The staged file, decrypted piece by piece (one short read per piece)."""
+    seq = 0
+    while True:
+        with open_session() as session:
+            token = session.scalar(select(ImportFileChunk.content).where(
+                ImportFileChunk.batch_id == batch_id, ImportFileChunk.seq == seq))
+        if token is None:
+            return
+        yield protector.unseal(bytes(token))
+        seq += 1
+
+
+# -- uploading ----------------------------------------------------------------------------------
+def file_format_of(data: dict) -> str:
+    if data.get("format"):
+        return data["format"]
+    name = (data.get("filename") or "").lower()
+    for extension in ("csv", "xlsx"):
+        if name.endswith("." + extension):
+            return extension
+    raise ValidationFailed("invalid input", {"format": [
+        "give the format (csv or xlsx) or a file name ending in .csv or .xlsx"]})
+
+
+def open_upload(tx: Transaction, caller: Caller, body: dict,
+                idempotency_key: str | None = None) -> ImportBatch:
+    """A new import waiting for its file; with an Idempotency-Key already used for the same
+    file, that first import (a retried upload imports nothing twice); for another file, a 409."""
+    data = load(ImportOpenSchema, body)
+    file_format = file_format_of(data)
+    if idempotency_key:
+        earlier = tx.session.scalar(select(ImportBatch).where(
+            ImportBatch.actor_key_id == caller.key_id, ImportBatch.idempotency_key == idempotency_key))
+        if earlier is not None:
+            if earlier.file_sha256 != data["sha256"] or earlier.status == "uploading":
+                raise Conflict("this Idempotency-Key was used for another upload", {
+                    "Idempotency-Key": ["already used for another file; use a new key"]})
+            return earlier
     batch = ImportBatch(id=str(uuid.uuid4()), org_id=caller.org_id, actor_key_id=caller.key_id,
-                        actor_role=caller.role, file_format=data["format"], status="queued",
-                        total_rows=len(rows), processed_rows=0, imported=0, duplicates=0,
-                        errors=[], pending_rows=rows, created_at=utcnow())
+                        actor_role=caller.role, status="uploading", file_format=file_format,
+                        filename=data.get("filename"), file_size=data["size"],
+                        file_sha256=data["sha256"], received_bytes=0,
+                        idempotency_key=idempotency_key, total_rows=0, processed_rows=0,
+                        imported=0, duplicates=0, invalid=0, created_at=utcnow())
     tx.session.add(batch)
     tx.session.flush()
+    return batch
+
+
+def _uploading(session: Session, caller: Caller, batch_id: str) -> ImportBatch:
+    batch = get_batch(session, caller, batch_id, for_update=True)
+    if batch.status != "uploading":
+        raise Conflict("this import has its file already", {"status": [batch.status]})
+    return batch
+
+
+def append_chunk(tx: Transaction, caller: Caller, batch_id: str, seq: int, content_base64: str,
+                 protector) -> ImportBatch:
+    batch = _uploading(tx.session, caller, batch_id)
+    try:
+        content = base64.b64decode(content_base64, validate=True)
+    except (binascii.Error, ValueError, TypeError):
+        raise ValidationFailed("invalid input", {"content_base64": ["not base64"]})
+    expected = tx.session.scalar(select(func.count()).where(ImportFileChunk.batch_id == batch.id))
+    if seq != expected or not content or len(content) > CHUNK_BYTES:
+        raise ValidationFailed("invalid input", {"seq": [
+            f"piece {expected} of at most {CHUNK_BYTES} bytes expected next"]})
+    if batch.received_bytes + len(content) > batch.file_size:
+        raise ValidationFailed("invalid input", {"content_base64": [
+            f"more than the announced {batch.file_size} bytes"]})
+    tx.session.add(ImportFileChunk(batch_id=batch.id, seq=seq, content=protector.seal(content)))
+    batch.received_bytes += len(content)
+    return batch
+
+
+def finish_upload(tx: Transaction, caller: Caller, batch_id: str, protector) -> ImportBatch:
+    """Checks the whole file as a stream (header; for CSV every row) and queues the import."""
+    batch = _uploading(tx.session, caller, batch_id)
+    if batch.received_bytes != batch.file_size:
+        raise ValidationFailed("incomplete upload", {"file": [
+            f"{batch.received_bytes} of {batch.file_size} bytes received"]})
+    pieces = stored_pieces(lambda: nullcontext(tx.session), batch.id, protector)
+    try:
+        with open_table(batch.file_format, pieces) as (rows, size_hint):
+            header = next(rows, None)
+            if header is None:
+                raise ValidationFailed("empty file", {"file": ["the file has no header row"]})
+            check_header(header)
+            total = sum(1 for _ in rows) if batch.file_format == "csv" else (size_hint or 1) - 1
+    except UnreadableFile as exc:
+        raise ValidationFailed("the file cannot be read", {"file": [str(exc)]})
+    if total > MAX_ROWS:
+        raise ValidationFailed("too many rows", {"file": [f"at most {MAX_ROWS} rows per file"]})
+    batch.columns = [h.strip() for h in header]
+    batch.total_rows, batch.status = total, "queued"
     tx.emit(events.member_import_requested(batch))
     return batch
 
 
-# -- importing ----------------------------------------------------------------------------------------
-def _row_body(row: dict) -> dict:
+def discard_upload(tx: Transaction, caller: Caller, batch_id: str) -> None:
+    """An upload the gateway could not complete leaves nothing behind."""
+    batch = _uploading(tx.session, caller, batch_id)
+    tx.session.execute(delete(ImportFileChunk).where(ImportFileChunk.batch_id == batch.id))
+    tx.session.delete(batch)
+
+
+def start_import(tx: Transaction, caller: Caller, body: dict, protector) -> ImportBatch:
+    """The whole JSON form in one call (a small file): {format, content_base64}."""
+    body = dict(body)
+    encoded = body.pop("content_base64", None)
+    try:
+        content = base64.b64decode(encoded or "", validate=True)
+    except (binascii.Error, ValueError, TypeError):
+        raise ValidationFailed("invalid input", {"content_base64": ["not base64"]})
+    if not content:
+        raise ValidationFailed("invalid input", {"content_base64": ["the file is empty"]})
+    body.update(size=len(content), sha256=hashlib.sha256(content).hexdigest())
+    batch = open_upload(tx, caller, body)
+    for seq, start in enumerate(range(0, len(content), CHUNK_BYTES)):
+        append_chunk(tx, caller, batch.id, seq,
+                     base64.b64encode(content[start:start + CHUNK_BYTES]).decode(), protector)
+    tx.session.flush()
+    return finish_upload(tx, caller, batch.id, protector)
+
+
+# -- importing ----------------------------------------------------------------------------------
+def _row_body(record: dict) -> dict:
     body = {}
-    for column, value in row.items():
+    for column, value in record.items():
         if value in ("", None):
             continue
         body[column] = [v.strip() for v in value.split(";") if v.strip()] if column in LIST_COLUMNS else value
     return body
 
 
-def import_rows(tx: Transaction, batch: ImportBatch, start: int, rows: list, protector,
-                seen: set) -> dict:
-    """Imports one chunk (rows start.. of the file); returns its counts and row errors."""
+class _RowChecker:
+    """Checks rows like a single registration, with what every row of a batch shares looked
+    up once: the schema, and each (home, host) pair's org check."""
+
+    def __init__(self, session: Session, caller: Caller):
+        self.session, self.caller = session, caller
+        self.schema = MemberCreateSchema()
+        self._orgs = {}
+
+    def check(self, body: dict):
+        """(data, number) or raises ValidationFailed with every field's messages."""
+        try:
+            data = self.schema.load(body)
+        except ValidationError as exc:
+            problems = fields_from_marshmallow(exc.messages)
+            if "id_number" not in problems and body.get("id_number"):
+                problems.update(self._number_problem(body["id_number"]) or {})
+            raise ValidationFailed("invalid input", problems)
+        try:
+            number = id_numbers.normalise(data["id_number"])
+        except id_numbers.InvalidIdNumber as exc:
+            raise ValidationFailed("invalid input", {"id_number": [str(exc)]})
+        pair = (data["home_org_id"], data["host_org_id"])
+        if pair not in self._orgs:
+            try:
+                self._orgs[pair] = check_orgs(self.session, self.caller, *pair)
+            except ValidationFailed as exc:
+                self._orgs[pair] = exc
+        orgs = self._orgs[pair]
+        if isinstance(orgs, ValidationFailed):
+            raise orgs
+        return data, number, orgs
+
+    @staticmethod
+    def _number_problem(raw):
+        try:
+            id_numbers.normalise(raw)
+        except id_numbers.InvalidIdNumber as exc:
+            return {"id_number": [str(exc)]}
+        return None
+
+
+def import_rows(tx: Transaction, batch: ImportBatch, first_row: int, rows: list, protector) -> dict:
+    """Imports one batch of rows (numbered from `first_row`; the header is row 1) and stores a
+    problem row for each row not imported; returns the counts."""
     session = tx.session
     caller = Caller(key_id=batch.actor_key_id, role=batch.actor_role, org_id=batch.org_id)
-    result = {"imported": 0, "duplicates": 0, "errors": []}
-    valid = []
-    for offset, row in enumerate(rows):
-        row_number = start + offset + 2  # the header is row 1
-        if row is None:
-            continue
+    header = [h.strip().lower() for h in batch.columns]
+    wanted = [(i, h) for i, h in enumerate(header) if h in IMPORT_COLUMNS]
+    checker = _RowChecker(session, caller)
+    counts = {"imported": 0, "duplicates": 0, "invalid": 0}
+    problems = []
+    valid = {}  # fingerprint -> (row number, values, data, number, (home, host))
+
+    def problem(row_number, values, kind, fields=None, duplicate_of_row=None, member_id=None):
+        counts["invalid" if kind == INVALID else "duplicates"] += 1
+        problems.append({"batch_id": batch.id, "row_number": row_number, "kind": kind,
+                         "fields": fields, "duplicate_of_row": duplicate_of_row,
+                         "member_id": member_id, "values": values})
+
+    for offset, values in enumerate(rows):
+        row_number = first_row + offset
+        if not any(values):
+            continue  # a blank line keeps the row numbers right but is skipped
+        record = {h: (values[i] if i < len(values) else "") for i, h in wanted}
         try:
-            data = load(MemberCreateSchema, _row_body(row))
-            try:
-                number = id_numbers.normalise(data["id_number"])
-            except id_numbers.InvalidIdNumber as exc:
-                raise ValidationFailed("invalid input", {"id_number": [str(exc)]})
-            home, host = check_orgs(session, caller, data["home_org_id"], data["host_org_id"])
-        except ServiceError as exc:
-            result["errors"].append({"row": row_number, "fields": exc.fields})
+            data, number, orgs = checker.check(_row_body(record))
+        except ValidationFailed as exc:
+            problem(row_number, values, INVALID, fields=exc.fields)
             continue
         fingerprint = protector.fingerprint(number)
-        if fingerprint in seen:
-            result["errors"].append({"row": row_number, "fields": {
-                "id_number": ["appears more than once in this file"]}})
+        if fingerprint in valid:
+            problem(row_number, values, DUPLICATE_IN_FILE, duplicate_of_row=valid[fingerprint][0])
             continue
-        seen.add(fingerprint)
-        valid.append((data, number, home, host, fingerprint))
-    # One query for the whole chunk: which ID numbers are registered already, and by whom.
-    registered = dict(session.execute(select(Member.id_number_hash, Member.import_batch_id).where(
-        Member.id_number_hash.in_([v[4] for v in valid]))).all()) if valid else {}
-    members = []
-    for data, number, home, host, fingerprint in valid:
-        if fingerprint in registered:
-            # this batch's own row from an earlier, interrupted run counts as imported
-            result["imported" if registered[fingerprint] == batch.id else "duplicates"] += 1
-            continue
-        members.append(new_member(data, number, home, host, protector, fingerprint,
-                                  batch_id=batch.id))
-    session.add_all(members)
-    session.flush()  # members before their history rows (no ORM relationship orders them)
-    session.add_all([registration_record(member, caller) for member in members])
-    for member in members:
-        tx.emit(events.member_registered(member))
-    result["imported"] += len(members)
+        valid[fingerprint] = (row_number, values, data, number, orgs)
+    # One query for the whole batch: which ID numbers are registered already, and by whom.
+    registered = session.execute(select(
+        Member.id_number_hash, Member.id, Member.import_batch_id, Member.import_row,
+        Member.home_org_id, Member.host_org_id).where(
+        Member.id_number_hash.in_(list(valid)))).all() if valid else []
+    for hit in registered:
+        row_number, values = valid.pop(hit.id_number_hash)[:2]
+        if hit.import_batch_id == batch.id:
+            problem(row_number, values, DUPLICATE_IN_FILE, duplicate_of_row=hit.import_row)
+        else:
+            visible = _visible(session, caller, hit.home_org_id, hit.host_org_id)
+            problem(row_number, values, ALREADY_REGISTERED, member_id=hit.id if visible else None)
+    # Plain INSERTs of many rows each: ORM objects per member cost more than the rest together.
+    members = [member_values(data, number, home, host, protector, fingerprint,
+                             import_batch_id=batch.id, import_row=row_number)
+               for fingerprint, (row_number, _values, data, number, (home, host)) in valid.items()]
+    if members:
+        session.execute(insert(Member.__table__), members)
+        session.execute(insert(FlowRecord.__table__), [registration_values(
+            m["id"], m["status"], m["host_org_id"], caller) for m in members])
+        tx.emit_all(events.members_registered(members))
+    counts["imported"] = len(members)
+    if problems:
+        for entry in problems:
+            entry["values_encrypted"] = protector.encrypt(_json_list(entry.pop("values")))
+        session.execute(insert(ImportRowProblem.__table__), problems)
     session.flush()
-    return result
+    return counts
+
+
+def _json_list(values) -> str:
+    return json.dumps(list(values), ensure_ascii=False)
+
+
+def _visible(session: Session, caller: Caller, *org_ids) -> bool:
+    prefix = caller_path(session, caller)
+    if prefix is None:
+        return True
+    for org_id in org_ids:
+        org = get_org(session, org_id)
+        if org is not None and org.path.startswith(prefix):
+            return True
+    return False
 
 
 def run_import(uow, event, batch_id: str, protector) -> None:
-    """The handler's work: chunk by chunk, each chunk one transaction that also moves the
-    progress on. The delivery is recorded with the last chunk; a redelivery after that does
-    nothing, and a retry after a crash redoes the chunks without creating anyone twice."""
+    """The handler's work: the file streamed from its staged pieces, BATCH_SIZE rows per
+    transaction that also moves the progress on. A run that crashed resumes after its last
+    committed batch; the delivery is recorded with the end, so a redelivery then does nothing."""
     with uow.transaction() as tx:
-        batch = tx.session.get(ImportBatch, batch_id)
-        if batch is None or batch.status == "done":
+        batch = tx.session.get(ImportBatch, batch_id, with_for_update=True)
+        if batch is None or batch.status in ("done", "failed", "uploading"):
             record_first_delivery(tx, event)
             return
-        rows = list(batch.pending_rows or [])
-        batch.status, batch.processed_rows, batch.imported, batch.duplicates, batch.errors = \
-            "running", 0, 0, 0, []
-    seen: set = set()
-    for start in range(0, len(rows), BATCH_SIZE):
-        with uow.transaction() as tx:
-            batch = tx.session.get(ImportBatch, batch_id, with_for_update=True)
-            chunk = import_rows(tx, batch, start, rows[start:start + BATCH_SIZE], protector, seen)
-            batch.processed_rows = min(start + BATCH_SIZE, len(rows))
-            batch.imported += chunk["imported"]
-            batch.duplicates += chunk["duplicates"]
-            batch.errors = list(batch.errors) + chunk["errors"]
+        if batch.status == "queued":
+            batch.status, batch.started_at = "running", utcnow()
+        done_rows, file_format = batch.processed_rows, batch.file_format
+    failure = None
+    pieces = stored_pieces(uow.read, batch_id, protector)
+    try:
+        with open_table(file_format, pieces) as (rows, _size_hint):
+            next(rows, None)  # the header, checked when the upload finished
+            rows = islice(rows, done_rows, None)
+            while True:
+                # Read outside the transaction: SQLite has one writer, and reading the staged
+                # file needs its own short reads.
+                chunk = list(islice(rows, BATCH_SIZE))
+                if not chunk:
+                    break
+                if done_rows + len(chunk) > MAX_ROWS:
+                    failure = f"more than {MAX_ROWS} rows: split the file"
+                    break
+                with uow.transaction() as tx:
+                    batch = tx.session.get(ImportBatch, batch_id, with_for_update=True)
+                    if batch.processed_rows != done_rows:
+                        return  # another delivery of the same event is importing this file
+                    counts = import_rows(tx, batch, done_rows + 2, chunk, protector)
+                    batch.processed_rows += len(chunk)
+                    batch.total_rows = max(batch.total_rows, batch.processed_rows)
+                    batch.imported += counts["imported"]
+                    batch.duplicates += counts["duplicates"]
+                    batch.invalid += counts["invalid"]
+                done_rows += len(chunk)
+    except UnreadableFile as exc:
+        failure = f"{exc} (from row {done_rows + 2})"
     with uow.transaction() as tx:
         if not record_first_delivery(tx, event):
             return
-        batch = tx.session.get(ImportBatch, batch_id)
-        batch.status, batch.finished_at, batch.pending_rows = "done", utcnow(), None
+        batch = tx.session.get(ImportBatch, batch_id, with_for_update=True)
+        batch.status, batch.failure, batch.finished_at = ("failed" if failure else "done"), failure, utcnow()
+        if not failure:
+            batch.total_rows = batch.processed_rows
+        tx.session.execute(delete(ImportFileChunk).where(ImportFileChunk.batch_id == batch_id))
 
 
-def get_batch(session: Session, caller: Caller, batch_id: str) -> ImportBatch:
-    batch = session.get(ImportBatch, batch_id) if plausible_id(batch_id) else None
+# -- reading imports back -----------------------------------------------------------------------
+def get_batch(session: Session, caller: Caller, batch_id: str, for_update=False) -> ImportBatch:
+    batch = session.get(ImportBatch, batch_id, with_for_update=for_update) \
+        if plausible_id(batch_id) else None
     if batch is None or not (caller.platform_wide or batch.org_id == caller.org_id):
         raise NotFound("import not found")
     return batch
 
 
-def batch_view(batch: ImportBatch) -> dict:
+def _reason(problem: ImportRowProblem) -> str:
+    if problem.kind == DUPLICATE_IN_FILE:
+        return f"same ID number as row {problem.duplicate_of_row} of this file"
+    if problem.kind == ALREADY_REGISTERED:
+        return "ID number already registered" + (
+            f" (member {problem.member_id})" if problem.member_id else "")
+    return "; ".join(f"{field}: {' '.join(messages)}" for field, messages in (problem.fields or {}).items())
+
+
+def batch_view(session: Session, batch: ImportBatch) -> dict:
+    """Counts, progress with an estimate of the time left, and the first REPORT_LIMIT problems
+    (the error file has them all)."""
+    problems = list(session.scalars(select(ImportRowProblem).where(
+        ImportRowProblem.batch_id == batch.id).order_by(ImportRowProblem.row_number)
+        .limit(REPORT_LIMIT)))
+    rate = seconds_left = None
+    if batch.started_at and batch.processed_rows:
+        elapsed = ((batch.finished_at and as_utc(batch.finished_at)) or utcnow()) - as_utc(batch.started_at)
+        rate = round(batch.processed_rows / max(elapsed.total_seconds(), 0.001), 1)
+    if batch.status in ("queued", "running"):
+        remaining = max(batch.total_rows - batch.processed_rows, 0)
+        seconds_left = round(remaining / rate, 1) if rate else None
+    elif batch.status in ("done", "failed"):
+        seconds_left = 0
     return {"id": batch.id, "status": batch.status, "file_format": batch.file_format,
+            "filename": batch.filename, "file_size": batch.file_size,
             "total_rows": batch.total_rows, "processed_rows": batch.processed_rows,
-            "imported": batch.imported, "duplicates": batch.duplicates, "errors": batch.errors or [],
+            "rows_per_second": rate, "seconds_left": seconds_left,
+            "imported": batch.imported, "duplicates": batch.duplicates, "invalid": batch.invalid,
+            "errors": [{"row": p.row_number, "fields": p.fields or {}}
+                       for p in problems if p.kind == INVALID],
+            "duplicate_rows": [{"row": p.row_number, "of": "file_row" if p.kind == DUPLICATE_IN_FILE else "member",
+                                "duplicate_of_row": p.duplicate_of_row, "member_id": p.member_id}
+                               for p in problems if p.kind != INVALID],
+            "problems_listed": len(problems), "failure": batch.failure,
             "created_at": as_utc(batch.created_at),
+            "started_at": batch.started_at and as_utc(batch.started_at),
             "finished_at": batch.finished_at and as_utc(batch.finished_at)}
+
+
+def error_file(session: Session, caller: Caller, batch_id: str, file_format: str,
+               protector) -> dict:
+    """Every row not imported, with the file's own columns between `source_row` and `reason`:
+    fix the rows, delete the two extra columns or not (the import reads past them), import."""
+    if file_format not in ("csv", "xlsx"):
+        raise NotFound("no such error file format")
+    batch = get_batch(session, caller, batch_id)
+    columns = [c for c in (batch.columns or list(REQUIRED_COLUMNS))
+               if c.strip().lower() not in ERROR_FILE_COLUMNS]
+    kept = [i for i, c in enumerate(batch.columns or []) if c.strip().lower() not in ERROR_FILE_COLUMNS]
+
+    header = ["source_row"] + columns + ["reason"]
+
+    def rows():
+        query = select(ImportRowProblem).where(ImportRowProblem.batch_id == batch.id) \
+            .order_by(ImportRowProblem.row_number).execution_options(yield_per=1000)
+        for problem in session.scalars(query):
+            values = json.loads(protector.decrypt(problem.values_encrypted)) \
+                if problem.values_encrypted else []
+            values = [values[i] if i < len(values) else "" for i in kept]
+            yield [str(problem.row_number)] + values + [_reason(problem)]
+
+    return exports.export_file(file_format, f"import-{batch.id[:8]}-errors", header, rows(),
+                               sheet_title="errors")
 
 
 # -- export -------------------------------------------------------------------------------------------

@@ -135,9 +135,15 @@ def org_unit_closed(org) -> dict:
 
 
 def member_registered(member) -> dict:
-    return MEMBER_REGISTERED.envelope({
-        "member_id": member.id, "name": member.name, "home_org_id": member.home_org_id,
-        "host_org_id": member.host_org_id, "registered_at": member.created_at})
+    return members_registered([{"id": member.id, "name": member.name, "home_org_id": member.home_org_id,
+                                "host_org_id": member.host_org_id, "created_at": member.created_at}])[0]
+
+
+def members_registered(members: list[dict]) -> list[dict]:
+    """One member_registered per member, from their column values (a bulk import)."""
+    return MEMBER_REGISTERED.envelopes([{
+        "member_id": m["id"], "name": m["name"], "home_org_id": m["home_org_id"],
+        "host_org_id": m["host_org_id"], "registered_at": m["created_at"]} for m in members])
 
 
 def member_flow(action: str, member, record) -> dict:

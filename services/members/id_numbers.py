@@ -71,3 +71,10 @@ class IdProtector:
 
     def decrypt(self, token: str) -> str:
         return self._fernet.decrypt(token.encode()).decode()
+
+    def seal(self, data: bytes) -> bytes:
+        """Encrypts other data that holds full numbers (an uploaded file awaiting import)."""
+        return self._fernet.encrypt(data)
+
+    def unseal(self, token: bytes) -> bytes:
+        return self._fernet.decrypt(token)

@@ -3,8 +3,8 @@ imports, and the plumbing tables."""
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import (JSON, Date, DateTime, ForeignKey, Index, Integer, MetaData, Numeric,
-                        String, Text, UniqueConstraint)
+from sqlalchemy import (JSON, BigInteger, Date, DateTime, ForeignKey, Index, Integer,
+                        LargeBinary, MetaData, Numeric, String, Text, UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.plumbing.tables import BigIntId, plumbing_tables
@@ -71,6 +71,9 @@ class Member(Base):
     lost_contact_on: Mapped[date | None] = mapped_column(Date)
     giving_total: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0.00"))
     import_batch_id: Mapped[str | None] = mapped_column(String(36))
+    # The row of the import file it came from: a later row with the same ID number is reported
+    # as a duplicate of this row.
+    import_row: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
@@ -281,22 +284,59 @@ class NoticeDelivery(Base):
 
 
 class ImportBatch(Base):
-    """One bulk import: progress and the row-by-row error report."""
+    """One bulk import: the uploaded file (staged in chunks), progress and counts. Rows are
+    checked against the importing caller's tenant like a single registration."""
     __tablename__ = "import_batches"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     org_id: Mapped[str | None] = mapped_column(String(36))
     actor_key_id: Mapped[str] = mapped_column(String(64))
-    file_format: Mapped[str] = mapped_column(String(10))
+    actor_role: Mapped[str] = mapped_column(String(20))
+    # uploading -> queued -> running -> done, or failed (a file-level problem found late)
     status: Mapped[str] = mapped_column(String(20))
+    file_format: Mapped[str] = mapped_column(String(10))
+    filename: Mapped[str | None] = mapped_column(String(255))
+    file_size: Mapped[int] = mapped_column(BigInteger, default=0)
+    file_sha256: Mapped[str | None] = mapped_column(String(64))
+    received_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The file's header row, so that the error file has the same columns.
+    columns: Mapped[list | None] = mapped_column(JSON)
+    # The client's Idempotency-Key: the same upload sent again gets the first import.
+    idempotency_key: Mapped[str | None] = mapped_column(String(100))
     total_rows: Mapped[int] = mapped_column(Integer, default=0)
     processed_rows: Mapped[int] = mapped_column(Integer, default=0)
     imported: Mapped[int] = mapped_column(Integer, default=0)
     duplicates: Mapped[int] = mapped_column(Integer, default=0)
-    errors: Mapped[list] = mapped_column(JSON)
-    # The rows still to import (cleared when done) and who asked: rows are checked against the
-    # importing caller's tenant like a single registration.
-    pending_rows: Mapped[list | None] = mapped_column(JSON)
-    actor_role: Mapped[str] = mapped_column(String(20))
+    invalid: Mapped[int] = mapped_column(Integer, default=0)
+    failure: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (UniqueConstraint("actor_key_id", "idempotency_key",
+                                       name="uq_import_batches_idempotency"),)
+
+
+class ImportFileChunk(Base):
+    """A piece of an uploaded file, encrypted (it holds full ID numbers), kept until the import
+    is done. Uploads arrive in pieces so that no RPC message carries a whole 32 MiB file."""
+    __tablename__ = "import_file_chunks"
+
+    batch_id: Mapped[str] = mapped_column(ForeignKey("import_batches.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ImportRowProblem(Base):
+    """A row that was not imported: invalid (field messages), a duplicate of an earlier row of
+    the same file, or of a registered member. Its values are kept encrypted for the error file."""
+    __tablename__ = "import_row_problems"
+
+    batch_id: Mapped[str] = mapped_column(ForeignKey("import_batches.id"), primary_key=True)
+    row_number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(20))
+    fields: Mapped[dict | None] = mapped_column(JSON)
+    duplicate_of_row: Mapped[int | None] = mapped_column(Integer)
+    # Only when the importing caller may see that member; another county's stays unnamed.
+    member_id: Mapped[str | None] = mapped_column(String(36))
+    values_encrypted: Mapped[str | None] = mapped_column(Text)  # None: from before 0004

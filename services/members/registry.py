@@ -63,8 +63,15 @@ def parse_id_number(raw: str) -> str:
 
 
 def new_member(data: dict, number: str, home: OrgUnit, host: OrgUnit | None,
-               protector: id_numbers.IdProtector, fingerprint: str, batch_id=None) -> Member:
-    return Member(
+               protector: id_numbers.IdProtector, fingerprint: str) -> Member:
+    return Member(**member_values(data, number, home, host, protector, fingerprint))
+
+
+def member_values(data: dict, number: str, home: OrgUnit, host: OrgUnit | None,
+                  protector: id_numbers.IdProtector, fingerprint: str, **columns) -> dict:
+    """A new member's columns (one registration builds a Member of them; an import inserts
+    a thousand at once); `columns` adds the import's own."""
+    return dict(
         id=str(uuid.uuid4()), name=data["name"].strip(), id_number_hash=fingerprint,
         id_number_encrypted=protector.encrypt(number), id_number_masked=id_numbers.mask(number),
         phone=data["phone"], gender=gender_from_id(number), birth_date=id_numbers.birth_date(number),
@@ -73,16 +80,21 @@ def new_member(data: dict, number: str, home: OrgUnit, host: OrgUnit | None,
         skills=data.get("skills") or [], notes=data.get("notes"),
         home_org_id=home.id, host_org_id=host.id if host else None,
         status=PENDING if host else REGISTERED, giving_total=Decimal("0.00"),
-        import_batch_id=batch_id, created_at=utcnow())
+        created_at=utcnow(), **columns)
 
 
 def registration_record(member: Member, caller: Caller) -> FlowRecord:
+    return FlowRecord(**registration_values(member.id, member.status, member.host_org_id, caller))
+
+
+def registration_values(member_id: str, status: str, host_org_id: str | None,
+                        caller: Caller) -> dict:
     today = date.today()
-    return FlowRecord(member_id=member.id, action="registered", from_status=None,
-                      to_status=member.status, from_host_org_id=None,
-                      to_host_org_id=member.host_org_id, actor_key_id=caller.key_id,
-                      actor_org_id=caller.org_id, reason=None, occurred_on=today,
-                      month=today.strftime("%Y-%m"), created_at=utcnow())
+    return dict(member_id=member_id, action="registered", from_status=None,
+                to_status=status, from_host_org_id=None,
+                to_host_org_id=host_org_id, actor_key_id=caller.key_id,
+                actor_org_id=caller.org_id, reason=None, occurred_on=today,
+                month=today.strftime("%Y-%m"), created_at=utcnow())
 
 
 def register_member(tx: Transaction, caller: Caller, body: dict,

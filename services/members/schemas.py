@@ -580,14 +580,34 @@ class NoticeDeliveryPageSchema(Schema):
 # -- bulk import and export, reports -------------------------------------------------------------
 IMPORT_COLUMNS = ("name", "id_number", "phone", "home_org_id", "host_org_id", "category",
                   "occupation", "joined_party_on", "languages", "skills", "notes")
+# An exported ledger has the import's columns under the same names plus these, which an import
+# reads past: so an export can be corrected and imported back.
+EXPORT_ONLY_COLUMNS = ("id", "gender", "birth_date", "status", "home_org", "host_org",
+                       "host_city", "lost_contact_on")
+# An import's error file adds these around the file's own columns; an import reads past them.
+ERROR_FILE_COLUMNS = ("source_row", "reason")
+FILE_FORMATS = ("csv", "xlsx")
+IMPORT_FILE_DESCRIPTION = (
+    "First row: the column names " + ", ".join(IMPORT_COLUMNS) + " (name, id_number, phone, "
+    "home_org_id required; languages and skills separated by ';'; an exported ledger's other "
+    "columns and an error file's source_row and reason are read past). CSV in UTF-8.")
 
 
 class ImportCreateSchema(Schema):
-    format = Text(required=True, validate=validate.OneOf(("csv", "xlsx")))
+    """The JSON form of an upload (the multipart form sends the same fields with a `file`)."""
+    format = Text(load_default=None, validate=validate.OneOf(FILE_FORMATS), metadata={
+        "description": "csv or xlsx; taken from the file name when left out"})
+    filename = Text(load_default=None, validate=validate.Length(min=1, max=255))
     content_base64 = Text(required=True, validate=validate.Length(min=1), metadata={
-        "description": "The file, base64-encoded. First row: the column names " +
-                       ", ".join(IMPORT_COLUMNS) + " (name, id_number, phone, home_org_id "
-                       "required; languages and skills separated by ';'). CSV in UTF-8."})
+        "description": "The file, base64-encoded. " + IMPORT_FILE_DESCRIPTION})
+
+
+class ImportOpenSchema(Schema):
+    """What the gateway announces before it sends a file in pieces."""
+    format = Text(load_default=None, validate=validate.OneOf(FILE_FORMATS))
+    filename = Text(load_default=None, validate=validate.Length(min=1, max=255))
+    size = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    sha256 = Text(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
 
 
 class ImportRowErrorSchema(Schema):
@@ -595,16 +615,37 @@ class ImportRowErrorSchema(Schema):
     fields = fields.Dict(keys=Text(), values=fields.List(Text()))
 
 
+class ImportDuplicateRowSchema(Schema):
+    row = fields.Integer(metadata={"description": "Row number in the file (the header is row 1)"})
+    of = Text(metadata={"description": "file_row: the same ID number as an earlier row of this "
+                                       "file; member: an already registered member"})
+    duplicate_of_row = fields.Integer(allow_none=True)
+    member_id = Text(allow_none=True, metadata={
+        "description": "The registered member, only when the importer may see it"})
+
+
 class ImportBatchSchema(Schema):
     id = Text()
-    status = Text(metadata={"description": "queued, running or done"})
+    status = Text(metadata={"description": "uploading, queued, running, done or failed"})
     file_format = Text()
-    total_rows = fields.Integer()
+    filename = Text(allow_none=True)
+    file_size = fields.Integer()
+    total_rows = fields.Integer(metadata={"description": "Data rows in the file (an XLSX "
+                                                         "sheet's own count until it is read)"})
     processed_rows = fields.Integer()
+    rows_per_second = fields.Float(allow_none=True)
+    seconds_left = fields.Float(allow_none=True, metadata={"description": "Estimated"})
     imported = fields.Integer()
-    duplicates = fields.Integer(metadata={"description": "Rows whose ID number was already registered"})
+    duplicates = fields.Integer(metadata={
+        "description": "Rows skipped as duplicates: of an earlier row or a registered member"})
+    invalid = fields.Integer(metadata={"description": "Rows with errors"})
     errors = fields.List(fields.Nested(ImportRowErrorSchema))
+    duplicate_rows = fields.List(fields.Nested(ImportDuplicateRowSchema))
+    problems_listed = fields.Integer(metadata={
+        "description": "Errors and duplicates listed here (at most 1000); the error file has all"})
+    failure = Text(allow_none=True, metadata={"description": "Why a failed import stopped"})
     created_at = fields.DateTime()
+    started_at = fields.DateTime(allow_none=True)
     finished_at = fields.DateTime(allow_none=True)
 
 

@@ -296,13 +296,46 @@ class MembersService(HealthCheck):
     # -- bulk import and export, reports --------------------------------------------------------
     @rpc
     def start_import(self, caller, body):
+        """A small file in one message (JSON form); the gateway sends large ones in pieces."""
         with self.db.transaction() as tx:
-            return s.ImportBatchSchema().dump(bulk.batch_view(bulk.start_import(tx, _caller(caller), body)))
+            batch = bulk.start_import(tx, _caller(caller), body, self._protector())
+            return s.ImportBatchSchema().dump(bulk.batch_view(tx.session, batch))
+
+    @rpc
+    def open_import(self, caller, body, idempotency_key=None):
+        with self.db.transaction() as tx:
+            batch = bulk.open_upload(tx, _caller(caller), body, idempotency_key)
+            return s.ImportBatchSchema().dump(bulk.batch_view(tx.session, batch))
+
+    @rpc
+    def append_import_chunk(self, caller, batch_id, seq, content_base64):
+        with self.db.transaction() as tx:
+            batch = bulk.append_chunk(tx, _caller(caller), batch_id, seq, content_base64,
+                                      self._protector())
+            return {"received_bytes": batch.received_bytes}
+
+    @rpc
+    def finish_import(self, caller, batch_id):
+        with self.db.transaction() as tx:
+            batch = bulk.finish_upload(tx, _caller(caller), batch_id, self._protector())
+            return s.ImportBatchSchema().dump(bulk.batch_view(tx.session, batch))
+
+    @rpc
+    def discard_import(self, caller, batch_id):
+        with self.db.transaction() as tx:
+            bulk.discard_upload(tx, _caller(caller), batch_id)
 
     @rpc
     def get_import(self, caller, batch_id):
         with self.db.read() as session:
-            return s.ImportBatchSchema().dump(bulk.batch_view(bulk.get_batch(session, _caller(caller), batch_id)))
+            batch = bulk.get_batch(session, _caller(caller), batch_id)
+            return s.ImportBatchSchema().dump(bulk.batch_view(session, batch))
+
+    @rpc
+    def import_error_file(self, caller, batch_id, file_format):
+        with self.db.read() as session:
+            return s.MemberExportSchema().dump(bulk.error_file(
+                session, _caller(caller), batch_id, file_format, self._protector()))
 
     @subscribe("members", "member_import_requested")
     def on_member_import_requested(self, event):

@@ -23,12 +23,17 @@ class EventContract:
     schema: type[Schema]
 
     def envelope(self, payload: dict) -> dict:
+        return self.envelopes([payload])[0]
+
+    def envelopes(self, payloads: list[dict]) -> list[dict]:
+        """One envelope per payload, all checked by one schema (a bulk import emits thousands:
+        a schema per event would cost more than the import itself)."""
         schema = self.schema()
-        data = schema.dump(payload)
-        errors = schema.validate(data)
+        data = schema.dump(payloads, many=True)
+        errors = schema.validate(data, many=True)
         if errors:
             raise ContractMismatch(f"{self.event_type} payload does not match its contract: {errors}")
-        return new_envelope(self.producer, self.event_type, self.version, data)
+        return [new_envelope(self.producer, self.event_type, self.version, item) for item in data]
 
     def load(self, event: ReceivedEvent) -> dict:
         if event.event_type != self.event_type or event.version != self.version:

@@ -77,17 +77,20 @@ class Transaction:
         self.emitted: list[dict] = []
 
     def emit(self, envelope: dict) -> None:
-        self.session.execute(insert(self._tables.outbox).values(
-            event_id=envelope["event_id"],
-            event_type=envelope["event_type"],
-            version=envelope["version"],
-            producer=envelope["producer"],
-            occurred_at=utcnow(),
-            envelope=envelope,
-            request_id=self._request_id,
-            attempts=0,
-        ))
-        self.emitted.append(envelope)
+        self.emit_all([envelope])
+
+    def emit_all(self, envelopes: list[dict]) -> None:
+        """Several events in one statement (a bulk import emits one per member: one round trip
+        each would cost more than the import itself)."""
+        if not envelopes:
+            return
+        now = utcnow()
+        self.session.execute(insert(self._tables.outbox), [{
+            "event_id": envelope["event_id"], "event_type": envelope["event_type"],
+            "version": envelope["version"], "producer": envelope["producer"], "occurred_at": now,
+            "envelope": envelope, "request_id": self._request_id, "attempts": 0,
+        } for envelope in envelopes])
+        self.emitted.extend(envelopes)
 
 
 class UnitOfWork:

@@ -2,6 +2,7 @@
 ledger export, and the county/committee reports (worker_factory on SQLite)."""
 import base64
 import csv
+import hashlib
 import io
 
 import pytest
@@ -10,10 +11,10 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from services.members import bulk
-from services.members.models import PLUMBING, Member
+from services.members.models import PLUMBING, ImportBatch, ImportFileChunk, Member
 from services.members.service import MembersService
 from services.plumbing.envelope import ReceivedEvent
-from services.plumbing.errors import NotFound, ValidationFailed
+from services.plumbing.errors import Conflict, NotFound, ValidationFailed
 
 from .conftest import CONFIG
 from .world import build, id_number, office, register
@@ -64,11 +65,15 @@ def xlsx_body(rows):
     return {"format": "xlsx", "content_base64": base64.b64encode(buffer.getvalue()).decode()}
 
 
-def run(service, uow, batch):
+def outbox_event(uow, batch):
     with uow.read() as session:
         for row in session.execute(select(PLUMBING.outbox)):
             if row.event_type == "member_import_requested" and row.envelope["data"]["batch_id"] == batch["id"]:
-                event = ReceivedEvent.from_envelope(row.envelope, "members.on_member_import_requested")
+                return ReceivedEvent.from_envelope(row.envelope, "members.on_member_import_requested")
+
+
+def run(service, uow, batch):
+    event = outbox_event(uow, batch)
     service.on_member_import_requested(event)
     return event
 
@@ -81,22 +86,29 @@ def member_count(uow):
 @pytest.mark.parametrize("make_body", [csv_body, xlsx_body])
 def test_import_mixed_rows_then_reimport_creates_no_duplicates(service, w, uow, make_body, monkeypatch):
     monkeypatch.setattr(bulk, "BATCH_SIZE", 7)  # several batches
-    register(service, w, 100)  # already registered: a duplicate in the file
+    ours = register(service, w, 100)  # already registered: a duplicate in the file
+    theirs = register(service, w, 119, home_org_id=w["other_township"]["id"],
+                      host_org_id=w["other_branch"]["id"], caller=office(w["other_county"]))
     rows = good_rows(w, 20)
     rows[5:5] = bad_rows(w)
-    rows.append(rows[-1])  # the same person twice in the file
+    rows.append(rows[-2])  # the same person twice in the file
     county = office(w["county"])
     batch = service.start_import(county, make_body(rows))
     assert (batch["status"], batch["total_rows"], batch["processed_rows"]) == ("queued", 26, 0)
     event = run(service, uow, batch)
     done = service.get_import(county, batch["id"])
-    assert (done["status"], done["processed_rows"]) == ("done", 26)
-    assert (done["imported"], done["duplicates"]) == (19, 1)
+    assert (done["status"], done["processed_rows"], done["seconds_left"]) == ("done", 26, 0)
+    assert (done["imported"], done["duplicates"], done["invalid"]) == (18, 3, 5)
     errors = {e["row"]: e["fields"] for e in done["errors"]}
-    assert sorted(errors) == [7, 8, 9, 10, 11, 27]
+    assert sorted(errors) == [7, 8, 9, 10, 11]
     assert "name" in errors[7] and "check digit" in errors[8]["id_number"][0]
     assert "phone" in errors[9] and "home_org_id" in errors[10] and "category" in errors[11]
-    assert "more than once" in errors[27]["id_number"][0]
+    # each duplicate by row: of a member (named only when the county may see it) or of a row
+    assert done["duplicate_rows"] == [
+        {"row": 2, "of": "member", "duplicate_of_row": None, "member_id": ours["id"]},
+        {"row": 26, "of": "member", "duplicate_of_row": None, "member_id": None},
+        {"row": 27, "of": "file_row", "duplicate_of_row": 25, "member_id": None}]
+    assert theirs["id"] not in str(done)
     assert member_count(uow) == 20
     imported = service.list_members(county, {"name": "导入101"})["items"][0]
     assert imported["languages"] == ["普通话", "藏语"] and imported["status"] == "pending"
@@ -105,39 +117,130 @@ def test_import_mixed_rows_then_reimport_creates_no_duplicates(service, w, uow, 
     again = service.start_import(county, make_body(rows))
     run(service, uow, again)
     again = service.get_import(county, again["id"])
-    assert (again["imported"], again["duplicates"], len(again["errors"])) == (0, 20, 6)
+    assert (again["imported"], again["duplicates"], len(again["errors"])) == (0, 21, 5)
     assert member_count(uow) == 20
     with pytest.raises(NotFound):
         service.get_import(office(w["other_county"]), batch["id"])
 
 
+def read_table(exported):
+    content = base64.b64decode(exported["content_base64"])
+    if exported["filename"].endswith(".csv"):
+        return list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+    return [["" if c is None else str(c) for c in r]
+            for r in load_workbook(io.BytesIO(content)).active.iter_rows(values_only=True)]
+
+
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+def test_error_file_lists_every_row_not_imported_and_imports_again_once_fixed(service, w, uow,
+                                                                             file_format):
+    register(service, w, 100)
+    rows = good_rows(w, 3) + bad_rows(w)[:2]
+    rows.append(rows[1])
+    county = office(w["county"])
+    batch = service.start_import(county, csv_body(rows))
+    run(service, uow, batch)
+    table = read_table(service.import_error_file(county, batch["id"], file_format))
+    assert table[0] == ["source_row"] + HEADER + ["reason"]
+    by_row = {r[0]: dict(zip(table[0], r)) for r in table[1:]}
+    assert sorted(by_row, key=int) == ["2", "5", "6", "7"]
+    assert by_row["2"]["reason"].startswith("ID number already registered (member ")
+    assert by_row["5"]["reason"] == "name: Missing data for required field."
+    assert by_row["6"]["reason"].startswith("id_number: check digit")
+    assert by_row["7"]["reason"] == "same ID number as row 3 of this file"
+    assert by_row["6"]["id_number"] == rows[4][1]  # the full values, to be fixed
+    # fixed: a name, a right ID number; the file goes back as it is (extra columns read past)
+    fixed = [r for r in table if r[0] in ("source_row", "5", "6")]
+    fixed[1][1], fixed[2][2] = "补名", id_number(950)
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(fixed)
+    body = {"format": "csv", "content_base64": base64.b64encode(buffer.getvalue().encode()).decode()}
+    again = service.start_import(county, body)
+    run(service, uow, again)
+    again = service.get_import(county, again["id"])
+    assert (again["imported"], again["duplicates"], again["invalid"]) == (2, 0, 0)
+    assert member_count(uow) == 5  # one registered before, two from the file, two fixed
+    with pytest.raises(NotFound):
+        service.import_error_file(office(w["other_county"]), batch["id"], file_format)
+
+
 def test_unreadable_files_are_400_at_once(service, w, uow):
     county = office(w["county"])
     for body, field in [({"format": "csv", "content_base64": "!!"}, "content_base64"),
-                        ({"format": "xlsx", "content_base64": base64.b64encode(b"not excel").decode()}, "content_base64"),
+                        ({"format": "xlsx", "content_base64": base64.b64encode(b"not excel").decode()}, "file"),
+                        ({"format": "csv", "content_base64": base64.b64encode(b"\xff\xfe\x00n").decode()}, "file"),
                         ({"format": "csv", "content_base64": base64.b64encode(b"name,colour\nx,red").decode()}, "header"),
-                        ({"format": "pdf", "content_base64": "eA=="}, "format")]:
+                        ({"format": "csv", "content_base64": base64.b64encode(b"name,name,id_number,phone,home_org_id\n").decode()}, "header"),
+                        ({"format": "pdf", "content_base64": "eA=="}, "format"),
+                        ({"filename": "ledger.txt", "content_base64": "eA=="}, "format")]:
         with pytest.raises(ValidationFailed) as error:
             service.start_import(county, body)
-        assert field in error.value.fields
-
-
-def test_interrupted_import_counts_its_own_rows_on_retry(service, w, uow):
-    county = office(w["county"])
-    batch = service.start_import(county, csv_body(good_rows(w, 3)))
-    event = None
+        assert field in error.value.fields, (body, error.value.fields)
     with uow.read() as session:
-        row = next(r for r in session.execute(select(PLUMBING.outbox)) if r.event_type == "member_import_requested")
-        event = ReceivedEvent.from_envelope(row.envelope, "members.on_member_import_requested")
-    # a first run that wrote its rows but died before finishing: simulate by importing a chunk
-    from services.members.models import ImportBatch
-    with uow.transaction() as tx:
-        stored = tx.session.get(ImportBatch, batch["id"])
-        bulk.import_rows(tx, stored, 0, stored.pending_rows[:2], service._protector(), set())
-    service.on_member_import_requested(event)
+        assert session.scalar(select(func.count()).select_from(ImportBatch)) == 0
+
+
+def test_upload_in_pieces_in_order_and_the_same_key_gives_the_first_import(service, w, uow):
+    county = office(w["county"])
+    content = base64.b64decode(csv_body(good_rows(w, 40))["content_base64"])
+    announce = {"filename": "台账.CSV", "size": len(content),
+                "sha256": hashlib.sha256(content).hexdigest()}
+    batch = service.open_import(county, announce, "key-1")
+    assert (batch["status"], batch["file_format"]) == ("uploading", "csv")
+    pieces = [content[:1000], content[1000:]]
+    with pytest.raises(ValidationFailed):  # out of order
+        service.append_import_chunk(county, batch["id"], 1, base64.b64encode(pieces[1]).decode())
+    with pytest.raises(NotFound):  # another county's upload
+        service.append_import_chunk(office(w["other_county"]), batch["id"], 0, "eA==")
+    service.append_import_chunk(county, batch["id"], 0, base64.b64encode(pieces[0]).decode())
+    with pytest.raises(ValidationFailed) as error:
+        service.finish_import(county, batch["id"])
+    assert "file" in error.value.fields  # not all of it yet
+    service.append_import_chunk(county, batch["id"], 1, base64.b64encode(pieces[1]).decode())
+    queued = service.finish_import(county, batch["id"])
+    assert (queued["status"], queued["total_rows"]) == ("queued", 40)
+    with pytest.raises(Conflict):  # finished: no more pieces
+        service.append_import_chunk(county, batch["id"], 2, "eA==")
+    assert service.open_import(county, announce, "key-1")["id"] == batch["id"]
+    with pytest.raises(Conflict):
+        service.open_import(county, {**announce, "sha256": "0" * 64}, "key-1")
+    run(service, uow, queued)
+    assert service.get_import(county, batch["id"])["imported"] == 40
+    with uow.read() as session:  # the staged file is gone once imported
+        assert session.scalar(select(func.count()).select_from(ImportFileChunk)) == 0
+    other = service.open_import(county, announce)
+    service.discard_import(county, other["id"])
+    with pytest.raises(NotFound):
+        service.get_import(county, other["id"])
+
+
+def test_a_crashed_import_resumes_after_its_last_committed_batch(service, w, uow, monkeypatch):
+    monkeypatch.setattr(bulk, "BATCH_SIZE", 4)
+    county = office(w["county"])
+    rows = good_rows(w, 10)
+    rows.append(rows[0])  # a duplicate of a row imported before the crash
+    batch = service.start_import(county, csv_body(rows))
+    real_import_rows = bulk.import_rows
+    calls = []
+
+    def crash_on_second_batch(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("worker died")
+        return real_import_rows(*args, **kwargs)
+
+    monkeypatch.setattr(bulk, "import_rows", crash_on_second_batch)
+    event = outbox_event(uow, batch)
+    with pytest.raises(RuntimeError):
+        bulk.run_import(uow, event, batch["id"], service._protector())
+    midway = service.get_import(county, batch["id"])
+    assert (midway["status"], midway["processed_rows"], midway["imported"]) == ("running", 4, 4)
+    run(service, uow, batch)  # the redelivery
     done = service.get_import(county, batch["id"])
-    assert (done["imported"], done["duplicates"]) == (3, 0)
-    assert member_count(uow) == 3
+    assert (done["status"], done["imported"], done["duplicates"]) == ("done", 10, 1)
+    assert done["duplicate_rows"] == [{"row": 12, "of": "file_row", "duplicate_of_row": 2,
+                                       "member_id": None}]
+    assert member_count(uow) == 10
 
 
 @pytest.mark.parametrize("file_format", ["csv", "xlsx"])
