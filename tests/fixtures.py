@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, text
 
 from services import SERVICE_CLASSES
 from services.plumbing import topology
+from services.plumbing.config import CONTAINER_CLS
 from services.plumbing.migrate import upgrade
 
 REPO = Path(__file__).resolve().parents[1]
@@ -77,6 +78,9 @@ class Databases:
 
     def __init__(self, backend: str, tmp_path: Path, pg_admin_engine=None):
         self.backend = backend
+        # databases are created next to the admin connection's (a test may bring its own cluster)
+        self.server_url = (pg_admin_engine.url.render_as_string(hide_password=False).rsplit("/", 1)[0]
+                           if pg_admin_engine is not None else None)
         self.tmp_path = tmp_path
         self.pg_admin_engine = pg_admin_engine
         self.created: list[str] = []
@@ -89,7 +93,7 @@ class Databases:
                 with self.pg_admin_engine.connect() as conn:
                     conn.execute(text(f'CREATE DATABASE "{db_name}"'))
                 self.created.append(db_name)
-                self.urls[name] = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + db_name
+                self.urls[name] = self.server_url + "/" + db_name
             else:
                 self.urls[name] = f"sqlite:///{self.tmp_path / (name + '.db')}"
             upgrade(name, self.urls[name])
@@ -120,6 +124,7 @@ def container_config(service: str, database_url: str, amqp_uri: str, **overrides
     config = {
         "AMQP_URI": amqp_uri, "DATABASE_URL": database_url, "METRICS_PORT": None,
         "max_workers": 10, "PARENT_CALLS_TRACKED": 10,
+        "SERVICE_CONTAINER_CLS": CONTAINER_CLS,
         "EVENT_MAX_RETRIES": 2, "EVENT_RETRY_BASE_SECONDS": 0.1, "OUTBOX_POLL_SECONDS": 0.1,
         "ID_HASH_KEY": "test-hash-key",
         "ID_ENCRYPTION_KEY": "dGVzdC1vbmx5LWlkLWVuY3J5cHRpb24ta2V5LTAwMDA=",

@@ -10,6 +10,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 VAR_DIR = Path(os.environ.get("LIUDONG_VAR_DIR", REPO_ROOT / "var"))
 
 DEFAULT_AMQP_URI = "pyamqp://guest:guest@localhost:5672//"
+CONTAINER_CLS = "services.plumbing.container.ResilientServiceContainer"
 
 # Ports of the Prometheus endpoints in a local run; each process has its own.
 DEFAULT_METRICS_PORTS = {"gateway": 9100, "members": 9101, "services_desk": 9102, "donations": 9103,
@@ -64,6 +65,8 @@ def service_config(service: str) -> dict:
         "METRICS_PORT": metrics_port(service),
         "max_workers": env_int("LIUDONG_MAX_WORKERS", 10),
         "PARENT_CALLS_TRACKED": 10,
+        # Survives broker and database errors in message threads (see plumbing/container.py).
+        "SERVICE_CONTAINER_CLS": CONTAINER_CLS,
         # A failing event handler is retried this many times, with delays of
         # EVENT_RETRY_BASE_SECONDS * 2**attempt, then parked in its dead-letter queue.
         "EVENT_MAX_RETRIES": env_int("LIUDONG_EVENT_MAX_RETRIES", 5),

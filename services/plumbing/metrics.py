@@ -8,9 +8,10 @@ import logging
 import time
 
 from nameko.extensions import DependencyProvider
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 
+from . import probes
 from .errors import ServiceError
 
 log = logging.getLogger(__name__)
@@ -85,9 +86,9 @@ class Metrics(DependencyProvider):
     def start(self):
         port = self.container.config.get("METRICS_PORT")
         if port is not None:
-            self.server, _thread = start_http_server(port, registry=self.registry)
+            self.server = probes.serve(port, self.registry, self.container)
             self.port = self.server.server_port
-            log.info("metrics on :%s/metrics", self.port)
+            log.info("metrics on :%s/metrics, probes on /healthz and /readyz", self.port)
 
     def stop(self):
         if self.server is not None:
