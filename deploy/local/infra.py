@@ -241,12 +241,14 @@ def prometheus_port(port: int | None = None) -> int:
     return port or int(os.environ.get("PROMETHEUS_PORT", DEFAULT_PROMETHEUS_PORT))
 
 
-def start_prometheus(var_dir, targets: dict[str, list[str]], port: int | None = None,
-                     log_file=None, ready_timeout: float = 60, **config):
-    """Starts Prometheus (see prometheus_argv) and waits until it is ready; returns the process
-    (its address in `.url`), or None with one line said when it cannot run (not installed,
-    port taken, exited at start). Its output goes to `log_file` (<var_dir>/log/prometheus.log).
-    It stays in the caller's process group: Ctrl-C stops it with the rest."""
+def prometheus_url(port: int | None = None) -> str:
+    return f"http://127.0.0.1:{prometheus_port(port)}"
+
+
+def prometheus_command(var_dir, targets: dict[str, list[str]], port: int | None = None,
+                       **config) -> list[str] | None:
+    """prometheus_argv once Prometheus is installed (ensure_prometheus) and its port is free;
+    otherwise None, with one line said. For a supervisor that starts and restarts it."""
     if not ensure_prometheus():
         return None
     port = prometheus_port(port)
@@ -255,13 +257,25 @@ def start_prometheus(var_dir, targets: dict[str, list[str]], port: int | None = 
             f"`systemctl disable --now prometheus`), so Prometheus is not started; "
             f"set PROMETHEUS_PORT to use another port")
         return None
-    argv = prometheus_argv(var_dir, targets, port, **config)
+    return prometheus_argv(var_dir, targets, port, **config)
+
+
+def start_prometheus(var_dir, targets: dict[str, list[str]], port: int | None = None,
+                     log_file=None, ready_timeout: float = 60, **config):
+    """Starts Prometheus (see prometheus_command) and waits until it is ready; returns the
+    process (its address in `.url`), or None with one line said when it cannot run (not
+    installed, port taken, exited at start). Its output goes to `log_file`
+    (<var_dir>/log/prometheus.log). It stays in the caller's process group: Ctrl-C stops it
+    with the rest."""
+    argv = prometheus_command(var_dir, targets, port, **config)
+    if argv is None:
+        return None
     log_file = Path(log_file or Path(var_dir) / "log" / "prometheus.log")
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with open(log_file, "a") as log:
         process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
                                    stdin=subprocess.DEVNULL)
-    process.url = f"http://127.0.0.1:{port}"
+    process.url = prometheus_url(port)
     deadline = time.monotonic() + ready_timeout
     while not _prometheus_ready(process.url):
         if process.poll() is not None or time.monotonic() > deadline:

@@ -133,6 +133,7 @@ def stack(amqp_uri, pg_admin_engine, tmp_path_factory):
            "dbs": dbs, "amqp_uri": amqp_uri}
     for name in list(processes.procs):
         processes.stop(name)
+    purge_event_queues(amqp_uri)  # the poisoned event must not meet later tests in this vhost
     dbs.drop_all()
 
 
