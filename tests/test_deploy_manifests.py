@@ -423,8 +423,9 @@ def test_k8s_deployments_run_the_processes(k8s):
             assert container["livenessProbe"]["tcpSocket"] == {"port": "http"}
             assert "httpGet" not in container["livenessProbe"]
         else:
-            for probe in ("readinessProbe", "livenessProbe"):
-                assert container[probe]["tcpSocket"] == {"port": "metrics"}, (process, probe)
+            # a process whose consumer is gone fails its probe (plumbing/probes.py)
+            assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "metrics"}
+            assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "metrics"}
 
 
 def test_k8s_setup_job_runs_policy_topology_migrate_in_order(k8s):
