@@ -530,13 +530,16 @@ def error_file(session: Session, caller: Caller, batch_id: str, file_format: str
 
 
 # -- export -------------------------------------------------------------------------------------------
-EXPORT_HEADER = ("id", "name", "id_number_masked", "phone_masked", "gender", "birth_date",
-                 "joined_party_on", "category", "occupation", "languages", "skills", "status",
-                 "home_org", "host_org", "host_city", "lost_contact_on", "notes")
+# The import's columns under the same names, so an export can be corrected and imported back;
+# the rest (EXPORT_ONLY_COLUMNS) an import reads past.
+EXPORT_HEADER = ("id",) + IMPORT_COLUMNS + tuple(c for c in EXPORT_ONLY_COLUMNS if c != "id")
 
 
-def export_members(session: Session, caller: Caller, file_format: str, params: dict) -> dict:
-    """The caller's scope with the list endpoint's filters, as CSV or XLSX (base64 over RPC)."""
+def export_members(session: Session, caller: Caller, file_format: str, params: dict,
+                   protector) -> dict:
+    """The caller's scope with the list endpoint's filters, as CSV or XLSX (base64 over RPC).
+    ID numbers and phones in full for the member's home side (office) and admins, the roles
+    that may see a full number; masked for the host side."""
     if file_format not in exports.FORMATS:
         raise NotFound("no such export format")
     data = load(MemberExportQuerySchema, params)
@@ -547,14 +550,19 @@ def export_members(session: Session, caller: Caller, file_format: str, params: d
             f"more than {EXPORT_LIMIT} members match: narrow the filters"]})
     org_ids = {m.home_org_id for m in members} | {m.host_org_id for m in members if m.host_org_id}
     units = {o.id: o for o in session.scalars(select(OrgUnit).where(OrgUnit.id.in_(org_ids)))} if org_ids else {}
+    prefix = caller_path(session, caller)
     rows = []
     for m in members:
-        host = units.get(m.host_org_id)
-        rows.append((m.id, m.name, m.id_number_masked, phones.mask(m.phone), m.gender or "",
-                     m.birth_date.isoformat() if m.birth_date else "",
+        home, host = units[m.home_org_id], units.get(m.host_org_id)
+        full = caller.role == "admin" or (caller.role == "office" and (
+            prefix is None or home.path.startswith(prefix)))
+        rows.append((m.id, m.name,
+                     protector.decrypt(m.id_number_encrypted) if full else m.id_number_masked,
+                     m.phone if full else phones.mask(m.phone), m.home_org_id, m.host_org_id or "",
+                     m.category or "", m.occupation or "",
                      m.joined_party_on.isoformat() if m.joined_party_on else "",
-                     m.category or "", m.occupation or "", ";".join(m.languages or []),
-                     ";".join(m.skills or []), m.status, units[m.home_org_id].name,
-                     host.name if host else "", (host.city or "") if host else "",
-                     m.lost_contact_on.isoformat() if m.lost_contact_on else "", m.notes or ""))
+                     ";".join(m.languages or []), ";".join(m.skills or []), m.notes or "",
+                     m.gender or "", m.birth_date.isoformat() if m.birth_date else "", m.status,
+                     home.name, host.name if host else "", (host.city or "") if host else "",
+                     m.lost_contact_on.isoformat() if m.lost_contact_on else ""))
     return exports.export_file(file_format, "members", EXPORT_HEADER, rows, sheet_title="members")

@@ -346,7 +346,8 @@ class MembersService(HealthCheck):
     def export_members(self, caller, file_format, params):
         with self.db.read() as session:
             return s.MemberExportSchema().dump(
-                bulk.export_members(session, _caller(caller), file_format, params))
+                bulk.export_members(session, _caller(caller), file_format, params,
+                                    self._protector()))
 
     @rpc
     def member_report(self, caller, params):
