@@ -9,7 +9,7 @@ import uuid
 from eventlet.greenpool import GreenPool
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from werkzeug.exceptions import MethodNotAllowed, NotFound as RouteNotFound
+from werkzeug.exceptions import MethodNotAllowed, NotFound as RouteNotFound, RequestEntityTooLarge
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
@@ -58,6 +58,7 @@ class RequestContext:
         # (kind, id, role, org) of who acted, when it is not the caller (a sign-in).
         self.audit_actor = None
         self._key_passed_as_argument = False
+        self.body_limit = gateway.body_limit(None)  # (bytes, the setting): the route's own
 
     def bearer_token(self) -> str:
         return self.request.headers.get("Authorization", "").partition(" ")[2].strip()
@@ -72,7 +73,7 @@ class RequestContext:
                                         request_id=self.request_id, idempotency_key=key)
 
     def json_body(self, optional: bool = False):
-        raw = self.gateway.read_body(self.request)
+        raw = self.gateway.read_body(self.request, self.body_limit)
         if not raw.strip():
             if optional:
                 return {}
@@ -84,6 +85,27 @@ class RequestContext:
                             {"_schema": ["expected a JSON object"]})
         reject_unstorable(body)
         return body
+
+    def form_upload(self, field: str = "file"):
+        """A multipart/form-data body: (its other fields, the file). werkzeug spools the file
+        to a temporary file beyond 500 KiB, so an upload never sits in memory whole; over the
+        route's limit it is a 413 before or while it is read."""
+        self.gateway.check_length(self.request, self.body_limit)
+        self.request.max_content_length = self.body_limit[0]
+        # The fields besides the file; above werkzeug's 64 KiB read size, which it also bounds.
+        self.request.max_form_memory_size = 512 * 1024
+        self.request.max_form_parts = 50
+        try:
+            files, form = self.request.files, self.request.form
+        except RequestEntityTooLarge:
+            raise self.gateway.too_large(self.body_limit)
+        upload = files.get(field)
+        if upload is None or len(files) != 1:
+            raise HttpError(400, "validation_failed", "invalid input", {field: [
+                f"send exactly one file, in the multipart field named {field}"]})
+        fields = form.to_dict(flat=True)
+        reject_unstorable(fields)
+        return fields, upload
 
     def query(self) -> dict:
         params = self.request.args.to_dict(flat=True)
@@ -108,11 +130,14 @@ class RequestContext:
 class Gateway:
     def __init__(self, client, key_sessions, metrics, max_body_bytes: int = 1024 * 1024,
                  openapi_document=None, rate_limits: RateLimits | None = None,
-                 cors: CorsPolicy | None = None):
+                 cors: CorsPolicy | None = None, max_upload_bytes: int = 32 * 1024 * 1024):
         self.client = client
         self.key_sessions = key_sessions
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
+        # File uploads (a county's whole ledger) have their own, larger limit; every other
+        # route keeps the small one.
+        self.max_upload_bytes = max_upload_bytes
         self.rate_limits = rate_limits or RateLimits()
         self.cors = cors or CorsPolicy()
         self.routes = {route.name: route for route in ROUTES}
@@ -175,6 +200,7 @@ class Gateway:
                                         f"{with_article(caller.role)} key may not call "
                                         f"{route.method} {route.path}")
                 ctx = RequestContext(self, request, caller, request_id)
+                ctx.body_limit = self.body_limit(route)
                 if any(not storable(value) for value in path_args.values()):
                     raise HttpError(404, "not_found", "not found")
                 result = route.handler(ctx, **path_args)
@@ -287,16 +313,33 @@ class Gateway:
                             headers={"WWW-Authenticate": "Bearer"})
         return principal
 
-    def read_body(self, request: Request) -> bytes:
+    def body_limit(self, route) -> tuple[int, str]:
+        """(bytes, the setting that says so) for a route's body."""
+        if route is not None and route.upload:
+            return self.max_upload_bytes, "GATEWAY_MAX_UPLOAD_BYTES"
+        return self.max_body_bytes, "GATEWAY_MAX_BODY_BYTES"
+
+    @staticmethod
+    def too_large(limit: tuple[int, str]) -> HttpError:
+        size, setting = limit
+        kind = "upload limit" if setting == "GATEWAY_MAX_UPLOAD_BYTES" else "body limit"
+        return HttpError(413, "body_too_large", f"the body exceeds this route's {kind} of "
+                                                f"{size} bytes ({setting})",
+                         {"body": [f"at most {size} bytes ({kind}, {setting})"]})
+
+    def check_length(self, request: Request, limit: tuple[int, str]) -> None:
+        if request.content_length is not None and request.content_length > limit[0]:
+            raise self.too_large(limit)
+
+    def read_body(self, request: Request, limit: tuple[int, str] | None = None) -> bytes:
         cached = getattr(request, "_liudong_body", None)
         if cached is not None:
             return cached
-        length = request.content_length
-        if length is not None and length > self.max_body_bytes:
-            raise HttpError(413, "body_too_large", f"the body exceeds {self.max_body_bytes} bytes")
-        raw = request.stream.read(self.max_body_bytes + 1)
-        if len(raw) > self.max_body_bytes:
-            raise HttpError(413, "body_too_large", f"the body exceeds {self.max_body_bytes} bytes")
+        limit = limit or self.body_limit(None)
+        self.check_length(request, limit)
+        raw = request.stream.read(limit[0] + 1)
+        if len(raw) > limit[0]:
+            raise self.too_large(limit)
         request._liudong_body = raw
         return raw
 

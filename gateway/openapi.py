@@ -162,6 +162,12 @@ def build_document() -> dict:
         if route.body:
             operation["requestBody"] = {"required": not route.body_optional, "content": {
                 "application/json": {"schema": _schema(route.body)}}}
+            if route.upload:  # a file: also as a browser form or a spreadsheet tool sends it
+                operation["requestBody"]["content"]["multipart/form-data"] = {"schema": {
+                    "type": "object", "required": ["file"], "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "format": {"type": "string", "enum": ["csv", "xlsx"]},
+                        "filename": {"type": "string"}}}}
         operations.setdefault(path, {})[route.method.lower()] = operation
     for path, ops in operations.items():
         spec.path(path=path, operations=ops)

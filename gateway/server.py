@@ -61,7 +61,8 @@ def build_gateway(amqp_uri: str | None = None, database_url: str | None = None,
                            timeout=config.env_float("GATEWAY_RPC_TIMEOUT_SECONDS", 10.0),
                            size=config.env_int("GATEWAY_RPC_POOL_SIZE", 50), metrics=metrics)
     return Gateway(client, session_factory(database_url), metrics,
-                   max_body_bytes=config.env_int("GATEWAY_MAX_BODY_BYTES", 1024 * 1024))
+                   max_body_bytes=config.env_int("GATEWAY_MAX_BODY_BYTES", 1024 * 1024),
+                   max_upload_bytes=config.env_int("GATEWAY_MAX_UPLOAD_BYTES", 32 * 1024 * 1024))
 
 
 def main():

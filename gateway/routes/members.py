@@ -1,8 +1,16 @@
 """Org units, members, their flow lifecycle and the branch ledger (the members service)."""
+import base64
+import binascii
+import hashlib
+import io
+import logging
+
+from ..errors import HttpError
 from .files import XLSX_TYPE, download
 from .table import ALL_ROLES, Route
 
 MEMBERS = "services.members.schemas"
+log = logging.getLogger("gateway")
 OFFICE = ("office", "admin")
 READERS = ("office", "desk_staff", "admin")
 
@@ -266,17 +274,91 @@ def export_members(file_format):
     return handler
 
 
+# The most one RPC carries of an uploaded file (the members service takes pieces up to 1 MiB).
+UPLOAD_PIECE_BYTES = 1024 * 1024
+
+
+def _json_upload(ctx):
+    body = ctx.json_body()
+    encoded = body.pop("content_base64", None)
+    try:
+        if not isinstance(encoded, str):
+            raise ValueError
+        content = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        raise HttpError(400, "validation_failed", "invalid input", {
+            "content_base64": ["required: the file, base64-encoded"]})
+    return body, io.BytesIO(content)
+
+
+def start_member_import(ctx):
+    """The file comes as multipart/form-data (a `file` field) or as base64 in JSON, under the
+    upload limit. Either way it travels to members in pieces, never as one message: announced
+    (size and SHA-256), sent, then finished, when members reads it through and queues it."""
+    key = ctx.idempotency_key()
+    if ctx.request.mimetype == "multipart/form-data":
+        fields, upload = ctx.form_upload("file")
+        stream = upload.stream
+        if upload.filename and "filename" not in fields:
+            fields["filename"] = upload.filename
+    else:
+        fields, stream = _json_upload(ctx)
+    digest, size = hashlib.sha256(), 0
+    while piece := stream.read(UPLOAD_PIECE_BYTES):
+        digest.update(piece)
+        size += len(piece)
+    if not size:
+        raise HttpError(400, "validation_failed", "invalid input", {"file": ["the file is empty"]})
+    stream.seek(0)
+    batch = ctx.call("members", "open_import", {**fields, "size": size,
+                                                 "sha256": digest.hexdigest()}, key)
+    if batch["status"] != "uploading":
+        return 202, batch  # the same upload again with its Idempotency-Key: the first import
+    try:
+        seq = 0
+        while piece := stream.read(UPLOAD_PIECE_BYTES):
+            ctx.call("members", "append_import_chunk", batch["id"], seq,
+                     base64.b64encode(piece).decode("ascii"))
+            seq += 1
+        return 202, ctx.call("members", "finish_import", batch["id"])
+    except BaseException:
+        try:  # leave nothing half-uploaded behind
+            ctx.call("members", "discard_import", batch["id"])
+        except Exception:
+            log.warning("could not discard the unfinished upload %s", batch["id"])
+        raise
+
+
+def import_error_file(file_format):
+    def handler(ctx, batch_id):
+        return download(ctx.call("members", "import_error_file", batch_id, file_format))
+    return handler
+
+
 ROUTES += (
-    Route("start_member_import", "POST", "/api/v1/member-imports",
-          _status(202, _call("start_import", body=True)),
-          "Upload a CSV or XLSX file of members (base64 in JSON); rows are imported in batches "
-          "in the background: poll the import for progress and the row-by-row error report",
+    Route("start_member_import", "POST", "/api/v1/member-imports", start_member_import,
+          "Upload a CSV or XLSX file of members: multipart/form-data with a `file` field (and "
+          "optionally `format`, else taken from the file name), or JSON with the file in "
+          "base64; up to the upload limit (GATEWAY_MAX_UPLOAD_BYTES, 32 MiB by default). Rows "
+          "are imported in batches in the background: poll the import for progress, counts, "
+          "errors and duplicates by row; download the rows not imported as an error file",
           "bulk", ("office", "admin"), body=f"{MEMBERS}:ImportCreateSchema",
-          response=f"{MEMBERS}:ImportBatchSchema", status=202),
+          response=f"{MEMBERS}:ImportBatchSchema", status=202, upload=True,
+          headers=(("Idempotency-Key", "The same upload sent again with the same key "
+                                       "returns the first import"),)),
     Route("get_member_import", "GET", "/api/v1/member-imports/<batch_id>",
           _status(200, _call("get_import", "batch_id")),
-          "An import's progress, counts and row errors", "bulk", ("office", "admin"),
-          response=f"{MEMBERS}:ImportBatchSchema"),
+          "An import's progress (processed_rows, rows_per_second, seconds_left), counts, row "
+          "errors and duplicates (the first 1000; the error file has all)", "bulk",
+          ("office", "admin"), response=f"{MEMBERS}:ImportBatchSchema"),
+    Route("member_import_errors_csv", "GET", "/api/v1/member-imports/<batch_id>/errors.csv",
+          import_error_file("csv"),
+          "The rows not imported, with the file's columns, source_row and a reason: fix them "
+          "and import the file again (CSV, UTF-8 with BOM)", "bulk", ("office", "admin"),
+          response_type="text/csv"),
+    Route("member_import_errors_xlsx", "GET", "/api/v1/member-imports/<batch_id>/errors.xlsx",
+          import_error_file("xlsx"), "The rows not imported, as an Excel workbook", "bulk",
+          ("office", "admin"), response_type=XLSX),
     Route("export_members_csv", "GET", "/api/v1/member-ledger.csv", export_members("csv"),
           "The ledger of the caller's scope with the list filters, as CSV (UTF-8 with BOM)",
           "bulk", ("office", "admin"), query=f"{MEMBERS}:MemberExportQuerySchema",

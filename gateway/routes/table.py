@@ -22,3 +22,4 @@ class Route:
     headers: tuple = field(default=())  # extra request headers documented: (name, description)
     body_optional: bool = False    # the body may be left out (every field has a default)
     response_type: str = "application/json"
+    upload: bool = False           # takes a file: the upload body limit, multipart or JSON
