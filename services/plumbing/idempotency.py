@@ -10,7 +10,7 @@ import hashlib
 import json
 from datetime import timedelta
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .db import Transaction, UnitOfWork
@@ -45,25 +45,29 @@ def run_once(unit: UnitOfWork, scope: str, key: str, fingerprint: str, call):
     """Run `call()` (an entrypoint's body) once per (scope, key): in one transaction with the
     reply it returns, which later calls with the same key get back unchanged."""
     table = unit.tables.idempotent_replies
+    mine = (table.c.scope == scope) & (table.c.idempotency_key == key)
     for _attempt in range(2):
         try:
             with unit.transaction() as tx:
                 earlier = tx.session.execute(
-                    select(table.c.fingerprint, table.c.reply)
-                    .where(table.c.scope == scope, table.c.idempotency_key == key)).first()
+                    select(table.c.fingerprint, table.c.reply).where(mine)).first()
                 if earlier is not None:
                     if earlier.fingerprint != fingerprint:
                         raise key_reused()
                     return earlier.reply
+                # Claim the key before doing anything: a second attempt with the same key that
+                # arrives while this one runs (a client retrying after a timeout) waits on this
+                # row's primary key until we commit, then finds our reply.
+                tx.session.execute(insert(table).values(
+                    scope=scope, idempotency_key=key, fingerprint=fingerprint, reply=None,
+                    created_at=utcnow()))
                 with unit.joined(tx):
                     reply = call()
-                tx.session.execute(insert(table).values(
-                    scope=scope, idempotency_key=key, fingerprint=fingerprint, reply=reply,
-                    created_at=utcnow()))
+                tx.session.execute(update(table).where(mine).values(reply=reply))
             return reply
         except IntegrityError:
-            # The same key arrived twice at once and the other request committed first: the
-            # second pass finds its reply (or a 409 if the bodies differ).
+            # The other attempt committed first: the second pass finds its reply (or a 409 if
+            # the bodies differ).
             if not _reply_exists(unit, scope, key):
                 raise
     raise key_reused()
