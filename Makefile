@@ -19,8 +19,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## make run: RabbitMQ (installed/started if missing), topology, migrations, three services,
-## the gateway and demo data; Ctrl-C stops everything. A second run reuses what is there.
+## make run: RabbitMQ (installed/started if missing), topology, migrations, the four services,
+## the gateway and Prometheus as supervised processes, and demo data; Ctrl-C stops everything.
+## A second run reuses what is there.
 run: $(STAMP)
 	$(PY) deploy/local/run.py
 

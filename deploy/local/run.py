@@ -63,6 +63,11 @@ def platform_processes() -> Supervisor:
     for service in SERVICE_CLASSES:
         supervisor.add(service, [PY, "-m", "services.plumbing.runner", service], cwd=REPO)
     supervisor.add("gateway", [PY, "-m", "gateway.server"], cwd=REPO)
+    # Prometheus with the repository's rules, scraping every process and the broker (skipped,
+    # with one line said, when it cannot be installed or its port is taken).
+    prometheus = infra.prometheus_command(VAR, infra.local_scrape_targets())
+    if prometheus:
+        supervisor.add("prometheus", prometheus, cwd=REPO)
     return supervisor
 
 
@@ -112,7 +117,7 @@ def main() -> None:
                 role, org, name))
             state["demo_loaded"] = True
             save_state(state)
-        print_banner(state)
+        print_banner(state, "prometheus" in supervisor.processes)
         while not stopping:
             supervisor.poll()  # restarts a process that exits (and says so)
             time.sleep(0.5)
@@ -134,7 +139,7 @@ def create_key(role: str, org_id: str | None, name: str) -> str:
 LOGIN_LABEL = "console login "
 
 
-def print_banner(state: dict) -> None:
+def print_banner(state: dict, with_prometheus: bool) -> None:
     keys = state.get("keys", {})
     lines = [
         "",
@@ -147,6 +152,9 @@ def print_banner(state: dict) -> None:
         f"    admin (platform)                    {state['admin_key']}",
     ]
     logins = {label: key for label, key in keys.items() if label.startswith(LOGIN_LABEL)}
+    if with_prometheus:
+        lines.insert(3, f"  Prometheus: {infra.prometheus_url()}  (alerts: "
+                        f"{infra.prometheus_url()}/alerts)")
     for label, key in keys.items():
         if label not in logins:
             lines.append(f"    {label:<36}{key}")

@@ -14,7 +14,8 @@ delivery raises on a closed channel. None of them may stop the process:
 So a worker thread, or the thread that hands one delivery to a worker, that ends with such an
 error is logged and counted, and the container goes on. kombu's consumer loop reconnects by
 itself with backoff; `consumer_ages` tells how long ago each consumer loop last went round, which
-is what the liveness probe and the gateway's health read.
+is what the liveness probe reads: a consumer that is not connected, or whose loop is stuck, is
+down.
 """
 import logging
 import time
@@ -50,10 +51,12 @@ class ResilientServiceContainer(ServiceContainer):
         return [ext for ext in self.subextensions if isinstance(ext, QueueConsumer)]
 
     def consumer_ages(self) -> dict[str, float]:
-        """Seconds since each consumer loop (RPC, events) last went round; inf before it has."""
+        """Seconds since each consumer loop (RPC, events) last went round while connected; inf
+        for one that is not connected (yet, or any more)."""
         now = time.monotonic()
-        return {type(consumer).__name__ + f"@{id(consumer):x}":
-                now - getattr(consumer, "liudong_last_iteration", float("-inf"))
+        return {f"consumer@{id(consumer):x}":
+                now - consumer.liudong_last_iteration if consumer.liudong_connected
+                else float("inf")
                 for consumer in self.queue_consumers()}
 
     def consuming(self) -> bool:
@@ -88,16 +91,31 @@ class ResilientServiceContainer(ServiceContainer):
 
 
 def _stamp_iterations(consumer: QueueConsumer) -> None:
-    """Record the time of every turn of the consumer's loop (kombu calls `on_iteration`)."""
+    """Record the time of every turn of the consumer's loop (kombu calls `on_iteration`), and
+    whether it is connected: kombu calls `on_connection_error` for every failed (re)connect and
+    `on_consume_ready` once consuming again."""
     if getattr(consumer, "liudong_stamped", False):
         return  # a shared extension: one instance, maybe seen twice
-    original = consumer.on_iteration
+    iteration, connection_error, consume_ready = (
+        consumer.on_iteration, consumer.on_connection_error, consumer.on_consume_ready)
 
     def on_iteration():
         consumer.liudong_last_iteration = time.monotonic()
-        return original()
+        return iteration()
+
+    def on_connection_error(exc, interval):
+        consumer.liudong_connected = False
+        return connection_error(exc, interval)
+
+    def on_consume_ready(connection, channel, consumers, **kwargs):
+        consumer.liudong_connected = True
+        consumer.liudong_last_iteration = time.monotonic()
+        return consume_ready(connection, channel, consumers, **kwargs)
 
     consumer.on_iteration = on_iteration
+    consumer.on_connection_error = on_connection_error
+    consumer.on_consume_ready = on_consume_ready
+    consumer.liudong_connected = False
     consumer.liudong_stamped = True
 
 

@@ -4,7 +4,7 @@ import logging
 from nameko.dependency_providers import Config
 
 from services.plumbing.entrypoints import HealthCheck, TenancyProjection
-from services.plumbing.envelope import utcnow
+from services.plumbing.clock import today_in_china
 from services.plumbing.errors import NotFound, ValidationFailed
 from services.plumbing.metrics import Metrics
 from services.plumbing.providers import Database, LogContext
@@ -27,7 +27,6 @@ from .schemas import (AssignSchema, CalendarYearBodySchema, ExtendSchema, Calend
                       ServiceDayReportSchema, ServiceDaySchema, StaffBodySchema, StaffListSchema,
                       StaffSchema, StatisticsSchema, SupplementSchema, TaskAnswerSchema,
                       TaskListQuerySchema, TaskPageSchema, TaskSchema)
-from .working_days import china_date
 
 log = logging.getLogger(__name__)
 
@@ -284,7 +283,7 @@ class ServicesDeskService(HealthCheck, TenancyProjection):
         query_params = load(MonthQuerySchema, params)
         with self.db.read() as session:
             return RegisterSchema().dump({"items": reports.monthly_register(
-                session, caller, query_params["month"], china_date(utcnow()))})
+                session, caller, query_params["month"], today_in_china())})
 
     @rpc
     def statistics(self, caller, params):
@@ -309,7 +308,7 @@ class ServicesDeskService(HealthCheck, TenancyProjection):
         with self.db.read() as session:
             return ExportSchema().dump(reports.export_register(
                 session, caller, query_params["month"], query_params["format"],
-                china_date(utcnow())))
+                today_in_china()))
 
     @rpc
     def schedule_service_day(self, caller, body):
@@ -339,7 +338,7 @@ class ServicesDeskService(HealthCheck, TenancyProjection):
     @configured_timer(interval=DEFAULT_SWEEP_SECONDS, setting="DESK_SWEEP_SECONDS")
     def sweep_deadlines(self):
         with self.db.transaction() as tx:
-            counts = deadlines.sweep(tx, china_date(utcnow()))
+            counts = deadlines.sweep(tx, today_in_china())
         if counts["warned"] or counts["overdue"]:
             log.info("deadline sweep: %(warned)s warned, %(overdue)s overdue", counts)
         return counts

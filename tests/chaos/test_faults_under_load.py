@@ -377,3 +377,65 @@ def test_broker_outage_kill_and_database_restart_under_load(broker, postgres, tm
         assert restarts == {name: int(name == victim) for name in restarts}, restarts
     finally:
         stack.close()
+
+
+def test_health_and_probes_tell_the_truth_within_five_seconds(broker, tmp_path):
+    """A service that lost its consumer is down — on its own probe and in the gateway's health —
+    within 5 s, and ok again once the broker is back; the process never stops."""
+    from nameko.runners import ServiceRunner
+
+    from gateway.server import build_gateway
+    from tests.fixtures import container_config
+
+    vhost = f"probes-{uuid.uuid4().hex[:6]}"
+    broker.add_vhost(vhost)
+    uri = broker.uri(vhost)
+    with Connection(uri) as conn:
+        topology.declare(conn, [topology.load_service_class(p) for p in SERVICE_CLASSES.values()])
+    databases = Databases("sqlite", tmp_path)
+    port = free_port()
+    runner = ServiceRunner(container_config("members", databases.url("members"), uri,
+                                            METRICS_PORT=port))
+    runner.add_service(topology.load_service_class(SERVICE_CLASSES["members"]))
+    runner.start()
+    gateway = build_gateway(uri, databases.url("gateway"))
+
+    def probe(path):
+        try:
+            return requests.get(f"http://127.0.0.1:{port}{path}", timeout=2).status_code
+        except requests.RequestException:
+            return None
+
+    def members_state():
+        return gateway.health()[1]["services"]["members"]
+
+    try:
+        wait_for(lambda: probe("/healthz") == 200 and probe("/readyz") == 200, timeout=15)
+        assert members_state() == "ok"
+        broker.stop_app()
+        try:
+            stopped = time.monotonic()
+            seen_down = {}
+            checks = {"probe": lambda: probe("/healthz") == 503,
+                      "gateway": lambda: members_state() == "unavailable"}
+
+            def both_down():
+                for name, down in checks.items():
+                    if name not in seen_down and down():
+                        seen_down[name] = round(time.monotonic() - stopped, 1)
+                return len(seen_down) == len(checks)
+
+            wait_for(both_down, timeout=10, interval=0.1, message="health to say down")
+            print(f"\n[probes] seconds to say down: {seen_down}")
+            assert max(seen_down.values()) <= 5, seen_down
+        finally:
+            broker.start_app()
+        restarted = time.monotonic()
+        wait_for(lambda: probe("/healthz") == 200, timeout=30, interval=0.1,
+                 message="the consumer to reconnect")
+        wait_for(lambda: members_state() == "ok", timeout=30, interval=0.2)
+        print(f"\n[probes] ok again {time.monotonic() - restarted:.1f} s after the broker")
+        container = next(iter(runner.containers))
+        assert not container._died.ready(), "the container must still be running"
+    finally:
+        runner.stop()
