@@ -3,7 +3,7 @@ to the fen; status draft → open → closed → settled. Plain Python: the entr
 Transaction (session + emit) or a session."""
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 from decimal import ROUND_DOWN, Decimal
 
 from sqlalchemy import BigInteger, case, cast, func, select
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from services.plumbing.caller import Caller
 from services.plumbing.db import Transaction
+from services.plumbing.clock import today_in_china
 from services.plumbing.envelope import utcnow
 from services.plumbing.errors import Forbidden, InvalidTransition, NotFound
 from services.plumbing.money import CENT
@@ -24,14 +25,6 @@ PURPOSES = ("pandemic_relief", "flood_relief", "poverty_alleviation", "school_su
 BENEFICIARY_KINDS = ("village", "school", "household", "other")
 DRAFT, OPEN, CLOSED, SETTLED = "draft", "open", "closed", "settled"
 CASH, IN_KIND = "cash", "in_kind"
-# Campaign dates are calendar days where the campaigns run: China, UTC+8 all year (no DST).
-CHINA_TIME = timezone(timedelta(hours=8), "China")
-
-
-def day_in_china(moment: datetime) -> date:
-    return as_utc(moment).astimezone(CHINA_TIME).date()
-
-
 def create_campaign(tx: Transaction, caller: Caller, data: dict) -> Campaign:
     """The caller's own org unit organises the campaign; it must be known from members' events.
     A draft takes no gifts until it is opened; otherwise it opens at once."""
@@ -56,6 +49,7 @@ def create_campaign(tx: Transaction, caller: Caller, data: dict) -> Campaign:
     tx.session.flush()
     if campaign.status == OPEN:
         tx.emit(events.campaign_opened(campaign))
+        _close_if_past_its_last_day(tx, campaign)
     return campaign
 
 
@@ -65,7 +59,15 @@ def open_campaign(tx: Transaction, caller: Caller, campaign_id) -> Campaign:
     _require_status(campaign, (DRAFT,), "only a draft can be opened")
     campaign.status = OPEN
     tx.emit(events.campaign_opened(campaign))
+    _close_if_past_its_last_day(tx, campaign)
     return campaign
+
+
+def _close_if_past_its_last_day(tx: Transaction, campaign: Campaign) -> None:
+    """A campaign opened after its last day (entered afterwards) is closed at once, as the timer
+    would close it: its first read must not show it open."""
+    if campaign.closes_on < today_in_china():
+        _close(tx, campaign, "date")
 
 
 def close_campaign(tx: Transaction, caller: Caller, campaign_id) -> Campaign:

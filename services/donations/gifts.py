@@ -15,11 +15,12 @@ from services.plumbing.db import Transaction
 from services.plumbing.envelope import utcnow
 from services.plumbing.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from services.plumbing.money import LARGEST, to_wire
+from services.plumbing.clock import china_date
 from services.plumbing.pagination import as_utc
 from services.plumbing.text import with_article
 
 from . import events, goods
-from .campaigns import (CASH, CLOSED, DRAFT, IN_KIND, SETTLED, day_in_china,
+from .campaigns import (CASH, CLOSED, DRAFT, IN_KIND, SETTLED,
                         get_visible_campaign)
 from .models import (TENANCY, Campaign, Donation, DonationBatch, DonationItem,
                      DonationRequestKey)
@@ -183,7 +184,7 @@ def _add_gift(tx: Transaction, caller: Caller, campaign: Campaign, data: dict, k
         amount=amount, kind=kind, valued_by=data.get("valued_by"), member_id=data["member_id"],
         donor_name=donor_name, anonymous=data["anonymous"], public_name=data["public_name"],
         channel=data.get("channel", "other") if kind == CASH else "goods",
-        late=day_in_china(received_at) > campaign.closes_on or campaign.status == CLOSED,
+        late=china_date(received_at) > campaign.closes_on or campaign.status == CLOSED,
         received_at=received_at, batch_id=batch_id)
     session.add(donation)
     session.flush()  # before its items, which refer to it

@@ -9,11 +9,12 @@ from sqlalchemy.orm import Session
 
 from services.plumbing import exports
 from services.plumbing.money import to_wire
+from services.plumbing.clock import china_date
 from services.plumbing.pagination import as_utc
 
 from . import disbursements as disbursement_rules
 from . import goods
-from .campaigns import (TENANCY, beneficiaries_of, beneficiary_view, day_in_china, totals_of,
+from .campaigns import (TENANCY, beneficiaries_of, beneficiary_view, totals_of,
                         totals_view)
 from .gifts import items_of
 from .models import Campaign, Donation
@@ -85,7 +86,7 @@ def _beneficiary(beneficiary, public: bool) -> dict:
 def _gift_entry(gift: Donation, items, public: bool) -> dict:
     entry = {
         "receipt_no": gift.receipt_no, "kind": gift.kind, "amount": gift.amount,
-        "received_on": day_in_china(gift.received_at), "late": gift.late,
+        "received_on": china_date(gift.received_at), "late": gift.late,
         "donor": public_donor(gift) if public else (
             None if gift.anonymous else gift.donor_name),
         "valued_by": gift.valued_by,
@@ -128,7 +129,7 @@ def export_rows(session: Session, campaign: Campaign):
         gifts, after = gifts_page(session, campaign, after, EXPORT_PAGE)
         items = items_of(session, [gift.id for gift in gifts if gift.kind == "in_kind"])
         for gift in gifts:
-            yield ("gift", gift.receipt_no, day_in_china(gift.received_at).isoformat(), gift.kind,
+            yield ("gift", gift.receipt_no, china_date(gift.received_at).isoformat(), gift.kind,
                    None if gift.anonymous else gift.donor_name, gift.member_id, gift.channel,
                    gift.amount, _items_text(items.get(gift.id, ()), with_value=True),
                    gift.valued_by, _yes(gift.late), _yes(gift.voided_at is not None),

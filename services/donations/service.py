@@ -5,7 +5,7 @@ from nameko.dependency_providers import Config
 from nameko.timer import timer
 
 from services.plumbing.entrypoints import HealthCheck, TenancyProjection
-from services.plumbing.envelope import utcnow
+from services.plumbing.clock import today_in_china
 from services.plumbing.metrics import Metrics
 from services.plumbing.providers import Database, LogContext
 from services.plumbing.rpc import Caller, rpc
@@ -75,7 +75,7 @@ class DonationsService(HealthCheck, TenancyProjection):
     def close_due_campaigns(self):
         """Closes campaigns past their last day (China time), each with one campaign_closed."""
         with self.db.transaction() as tx:
-            return campaigns.close_due_campaigns(tx, campaigns.day_in_china(utcnow()))
+            return campaigns.close_due_campaigns(tx, today_in_china())
 
     @rpc
     def get_campaign(self, caller, campaign_id):

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.plumbing.caller import Caller
+from services.plumbing.clock import today_in_china
 from services.plumbing.db import Transaction
 from services.plumbing.envelope import utcnow
 from services.plumbing.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
@@ -78,8 +79,9 @@ def transition(tx: Transaction, caller: Caller, member_id: str, action: str, bod
         problems["host_org_id"] = ["not taken by this step"]
     if rule.needs_reason and not (data.get("reason") or "").strip():
         problems["reason"] = ["a reason is required"]
-    occurred_on = data.get("occurred_on") or date.today()
-    if occurred_on > date.today():
+    today = today_in_china()
+    occurred_on = data.get("occurred_on") or today
+    if occurred_on > today:
         problems["occurred_on"] = ["must not be in the future"]
     if problems:
         raise ValidationFailed("invalid input", problems)
@@ -207,7 +209,7 @@ def decide_self_report(tx: Transaction, caller: Caller, report_id: str, accept: 
     report.status, report.reason = "accepted", data.get("reason")
     member = session.scalar(select(Member).where(Member.id_number_hash == report.id_number_hash)
                             .with_for_update())
-    today = date.today()
+    today = today_in_china()
     came_from = "self-report " + report.id
     if member is None:
         # The same steps and events as a home office registering the member for this host
@@ -263,7 +265,7 @@ def log_contact_attempt(session: Session, caller: Caller, member_id: str, body: 
     if member.status != LOST:
         raise InvalidTransition("contact attempts are for lost-contact members",
                                 {"status": [f"is {member.status}"]})
-    if data["attempted_on"] > date.today():
+    if data["attempted_on"] > today_in_china():
         raise ValidationFailed("invalid input", {"attempted_on": ["must not be in the future"]})
     attempt = ContactAttempt(id=str(uuid.uuid4()), member_id=member.id, org_id=caller.org_id,
                              actor_key_id=caller.key_id, attempted_on=data["attempted_on"],

@@ -7,6 +7,8 @@ from datetime import date
 
 from cryptography.fernet import Fernet
 
+from services.plumbing.clock import today_in_china
+
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"  # ISO 7064 MOD 11-2: check character for each remainder
 
@@ -24,7 +26,7 @@ def _check_birth_date(year: int, month: int, day: int) -> None:
         born = date(year, month, day)
     except ValueError:
         raise InvalidIdNumber("the birth date in the number is not a real date")
-    if born > date.today() or year < 1900:
+    if born > today_in_china() or year < 1900:
         raise InvalidIdNumber("the birth date in the number is out of range")
 
 

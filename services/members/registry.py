@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from services.plumbing.caller import Caller
+from services.plumbing.clock import today_in_china
 from services.plumbing.db import Transaction
 from services.plumbing.envelope import utcnow
 from services.plumbing.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -89,7 +90,7 @@ def registration_record(member: Member, caller: Caller) -> FlowRecord:
 
 def registration_values(member_id: str, status: str, host_org_id: str | None,
                         caller: Caller) -> dict:
-    today = date.today()
+    today = today_in_china()
     return dict(member_id=member_id, action="registered", from_status=None,
                 to_status=status, from_host_org_id=None,
                 to_host_org_id=host_org_id, actor_key_id=caller.key_id,
@@ -179,7 +180,7 @@ def filtered_members_query(session: Session, caller: Caller, params: dict):
         query = query.where(Member.category == params["category"])
     if params.get("occupation"):
         query = query.where(Member.occupation == params["occupation"])
-    as_of = params.get("as_of") or date.today()
+    as_of = params.get("as_of") or today_in_china()
     if params.get("age_min") is not None:
         query = query.where(Member.birth_date <= years_before(as_of, params["age_min"]))
     if params.get("age_max") is not None:

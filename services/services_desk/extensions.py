@@ -6,12 +6,11 @@ from nameko.extensions import DependencyProvider
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
 
-from services.plumbing.envelope import utcnow
+from services.plumbing.clock import today_in_china
 from services.plumbing.providers import Database
 
 from .deadlines import OPEN_STATUSES
 from .models import Request
-from .working_days import china_date
 
 DEFAULT_SWEEP_SECONDS = 60.0
 # Bounded label values of the time-to-deadline gauge (calendar days left, Beijing dates).
@@ -61,7 +60,7 @@ class DeskMetrics(DependencyProvider):
         database = self._database()
         session = database.session_factory()
         try:
-            snap = self.snapshot(session, china_date(utcnow()))
+            snap = self.snapshot(session, today_in_china())
         finally:
             session.rollback()
             session.close()

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from services.members import phones
 from services.plumbing.caller import Caller
+from services.plumbing.clock import china_date
 from services.plumbing.db import Transaction
 from services.plumbing.envelope import utcnow
 from services.plumbing.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
@@ -32,7 +33,6 @@ from services.plumbing.pagination import as_utc, page
 
 from . import categories, deadlines, events, notices, ownership, staff
 from .models import TENANCY, HomeTask, Request, RequestStep, ServiceDay
-from .working_days import china_date
 
 SUBMITTED = "submitted"
 ACCEPTED = "accepted"

@@ -19,7 +19,7 @@ from services.plumbing.pagination import as_utc
 
 from . import ownership, proxy_requests
 from .models import TENANCY, Rating, Request, RequestStep, ServiceDay
-from .working_days import CHINA, china_date
+from services.plumbing.clock import CHINA, china_date, today_in_china
 
 
 # -- ratings ----------------------------------------------------------------------------------
@@ -181,7 +181,7 @@ def export_register(session: Session, caller: Caller, month: str, fmt: str,
 def schedule_service_day(tx: Transaction, caller: Caller, data: dict) -> ServiceDay:
     if caller.platform_wide or TENANCY.org_path(tx.session, caller.org_id) is None:
         raise Forbidden("service days belong to a centre", {"caller": ["needs a centre's key"]})
-    if data["day"] < china_date(utcnow()):
+    if data["day"] < today_in_china():
         raise ValidationFailed("the day has passed", {"day": ["must be today or later"]})
     day = ServiceDay(id=str(uuid.uuid4()), centre_org_id=caller.org_id, day=data["day"],
                      site=data["site"].strip(), created_by=caller.key_id, created_at=utcnow())

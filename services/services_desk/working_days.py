@@ -8,20 +8,12 @@ does not know (a `KnownSchedule`). Three sources, in order:
 """
 import math
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 import chinese_calendar
 
-from services.plumbing.pagination import as_utc
-
-# Deadlines are days in China: "today" is the date in Beijing time.
-CHINA = ZoneInfo("Asia/Shanghai")
-
-
-def china_date(moment: datetime) -> date:
-    return as_utc(moment).astimezone(CHINA).date()
-
+# Deadlines are days in China; the day and its zone come from services.plumbing.clock.
+from services.plumbing.clock import CHINA  # noqa: F401  (imported from here by older code)
 
 def chinese_calendar_knows(day: date) -> bool:
     try:

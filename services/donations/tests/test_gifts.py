@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from services.donations import gifts
-from services.donations.campaigns import day_in_china
+from services.plumbing.clock import china_date as day_in_china
 from services.plumbing.envelope import utcnow
 from services.plumbing.errors import Conflict, NotFound, ValidationFailed
 

@@ -1,11 +1,12 @@
 """Campaign status: draft → open → closed → settled; closing by date (the timer, once) or by
 hand; beneficiaries; gifts refused before opening and after settling, never for lateness."""
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
 
 from services.donations import campaigns
-from services.plumbing.envelope import utcnow
+from services.plumbing import envelope
+from services.plumbing.clock import CHINA, today_in_china
 from services.plumbing.errors import InvalidTransition, NotFound, ValidationFailed
 
 from .conftest import BRANCH, COMMITTEE, ELSEWHERE, PLATFORM, caller, campaign_body
@@ -67,16 +68,25 @@ def test_closing_by_hand_marks_later_gifts_late(service, campaign, outbox):
     assert len(outbox("campaign_closed")) == 1
 
 
-def test_the_timer_closes_campaigns_past_their_last_day_once(service, tenancy, outbox):
-    today = campaigns.day_in_china(utcnow())
-    past = service.create_campaign(caller(BRANCH), campaign_body(
-        opens_on=str(today - timedelta(days=10)), closes_on=str(today - timedelta(days=1))))
+def yesterday_noon_in_china(monkeypatch):
+    """The clock of every `today_in_china()` stopped at noon yesterday (Beijing time)."""
+    moment = datetime.combine(today_in_china() - timedelta(days=1), time(12), CHINA)
+    monkeypatch.setattr(envelope, "utcnow", lambda: moment.astimezone(timezone.utc))
+
+
+def test_the_timer_closes_campaigns_past_their_last_day_once(service, tenancy, outbox,
+                                                             monkeypatch):
+    today = today_in_china()
+    with monkeypatch.context() as yesterday:
+        yesterday_noon_in_china(yesterday)  # created on their last day, so still open
+        past = service.create_campaign(caller(BRANCH), campaign_body(
+            opens_on=str(today - timedelta(days=10)), closes_on=str(today - timedelta(days=1))))
+        draft = service.create_campaign(caller(BRANCH), campaign_body(
+            opens_on=str(today - timedelta(days=10)), closes_on=str(today - timedelta(days=1)),
+            draft=True))
+        service.record_donation(caller(BRANCH), past["id"], {"amount": "12.34"}, None)
     last_day = service.create_campaign(caller(BRANCH), campaign_body(
         opens_on=str(today - timedelta(days=10)), closes_on=str(today)))
-    draft = service.create_campaign(caller(BRANCH), campaign_body(
-        opens_on=str(today - timedelta(days=10)), closes_on=str(today - timedelta(days=1)),
-        draft=True))
-    service.record_donation(caller(BRANCH), past["id"], {"amount": "12.34"}, None)
 
     assert service.close_due_campaigns() == [past["id"]]
     assert service.close_due_campaigns() == []  # a second tick finds nothing to close
@@ -89,10 +99,29 @@ def test_the_timer_closes_campaigns_past_their_last_day_once(service, tenancy, o
     assert service.get_campaign(caller(BRANCH), draft["id"])["status"] == "draft"
 
 
-def test_the_timer_closes_by_the_day_in_china(engine, service, tenancy):
+def test_a_campaign_entered_after_its_last_day_is_closed_on_the_first_read(service, tenancy,
+                                                                            outbox):
+    last_day = str(today_in_china() - timedelta(days=1))
+    created = service.create_campaign(caller(BRANCH), campaign_body(
+        opens_on=str(today_in_china() - timedelta(days=10)), closes_on=last_day))
+    assert created["status"] == "closed"
+    assert service.get_campaign(caller(BRANCH), created["id"])["status"] == "closed"
+    draft = service.create_campaign(caller(BRANCH), campaign_body(
+        opens_on=str(today_in_china() - timedelta(days=10)), closes_on=last_day, draft=True))
+    assert service.open_campaign(caller(BRANCH), draft["id"])["status"] == "closed"
+    assert sorted(e["data"]["campaign_id"] for e in outbox("campaign_closed")) == sorted(
+        [created["id"], draft["id"]])
+    assert service.close_due_campaigns() == []
+    # a gift after the last day is still taken, and late
+    gift = service.record_donation(caller(BRANCH), created["id"], {"amount": "5.00"}, None)
+    assert gift["late"] is True
+
+
+def test_the_timer_closes_by_the_day_in_china(engine, service, tenancy, monkeypatch):
     from sqlalchemy.orm import sessionmaker
     from services.plumbing.db import Transaction
     from services.donations.models import PLUMBING
+    monkeypatch.setattr(envelope, "utcnow", lambda: datetime(2026, 5, 1, 4, tzinfo=timezone.utc))
     created = service.create_campaign(caller(BRANCH), campaign_body(
         opens_on="2026-05-01", closes_on="2026-05-01"))
     with sessionmaker(engine)() as session:

@@ -105,12 +105,14 @@ OTHER_COUNTY, OTHER_COUNTY_OFFICE = "county2", {"key_id": "key-county2", "role":
 
 
 class FakeClock:
-    """`now` as the desk's modules see it (they all call `utcnow()`); starts at a given instant."""
+    """`now` as the desk's modules see it (they call `utcnow()`, and `today_in_china()` reads
+    `envelope.utcnow`); starts at a given instant."""
 
     def __init__(self, monkeypatch, start):
-        from services.services_desk import deadlines, home_tasks, proxy_requests, reports, service
+        from services.plumbing import envelope
+        from services.services_desk import deadlines, home_tasks, proxy_requests, reports
         self.now = start
-        for module in (proxy_requests, deadlines, home_tasks, reports, service):
+        for module in (proxy_requests, deadlines, home_tasks, reports, envelope):
             monkeypatch.setattr(module, "utcnow", lambda: self.now)
 
     def set(self, moment):
@@ -124,7 +126,7 @@ class FakeClock:
 def beijing(year, month, day, hour=10):
     """An instant at `hour` o'clock Beijing time, as UTC."""
     from datetime import datetime, timezone
-    from services.services_desk.working_days import CHINA
+    from services.plumbing.clock import CHINA
     return datetime(year, month, day, hour, tzinfo=CHINA).astimezone(timezone.utc)
 
 
