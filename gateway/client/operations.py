@@ -1174,9 +1174,14 @@ class Operations:
             format: str | None | Unset = UNSET,
             filename: str | None | Unset = UNSET,
             payload: dict | None = None,
+            idempotency_key: str | None = None,
     ) -> dict:
-        """Upload a CSV or XLSX file of members (base64 in JSON); rows are imported in batches in
-        the background: poll the import for progress and the row-by-row error report.
+        """Upload a CSV or XLSX file of members: multipart/form-data with a `file` field (and
+        optionally `format`, else taken from the file name), or JSON with the file in
+        base64; up to the upload limit (GATEWAY_MAX_UPLOAD_BYTES, 32 MiB by default).
+        Rows are imported in batches in the background: poll the import for progress,
+        counts, errors and duplicates by row; download the rows not imported as an error
+        file.
 
         `POST /api/v1/member-imports`
         Roles: office, admin."""
@@ -1189,19 +1194,48 @@ class Operations:
             "POST",
             "/api/v1/member-imports",
             body=self._body(payload, fields),
+            idempotency_key=idempotency_key or self._new_idempotency_key(),
         )
 
     def get_member_import(
             self,
             batch_id: str,
     ) -> dict:
-        """An import's progress, counts and row errors.
+        """An import's progress (processed_rows, rows_per_second, seconds_left), counts, row errors
+        and duplicates (the first 1000; the error file has all).
 
         `GET /api/v1/member-imports/{batch_id}`
         Roles: office, admin."""
         return self._operation(
             "GET",
             f"/api/v1/member-imports/{seg(batch_id)}",
+        )
+
+    def member_import_errors_csv(
+            self,
+            batch_id: str,
+    ) -> str:
+        """The rows not imported, with the file's columns, source_row and a reason: fix them and
+        import the file again (CSV, UTF-8 with BOM).
+
+        `GET /api/v1/member-imports/{batch_id}/errors.csv`
+        Roles: office, admin."""
+        return self._operation(
+            "GET",
+            f"/api/v1/member-imports/{seg(batch_id)}/errors.csv",
+        )
+
+    def member_import_errors_xlsx(
+            self,
+            batch_id: str,
+    ) -> bytes:
+        """The rows not imported, as an Excel workbook.
+
+        `GET /api/v1/member-imports/{batch_id}/errors.xlsx`
+        Roles: office, admin."""
+        return self._operation(
+            "GET",
+            f"/api/v1/member-imports/{seg(batch_id)}/errors.xlsx",
         )
 
     def export_members_csv(
