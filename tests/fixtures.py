@@ -204,8 +204,14 @@ def purge_event_queues(amqp_uri: str) -> None:
     with Connection(amqp_uri) as conn:
         channel = conn.channel()
         for sub in topology.all_subscriptions(classes):
-            for name in (sub.queue_name, sub.retry_queue_name, sub.parked_queue_name):
+            for name in (sub.queue_name, sub.parked_queue_name):
                 channel.queue_purge(name)
+        # the retry delays of the test containers (container_config), declared if not yet used
+        settings = container_config("any", "", amqp_uri)
+        for delay_ms in topology.retry_delays_ms(settings["EVENT_MAX_RETRIES"],
+                                                 settings["EVENT_RETRY_BASE_SECONDS"]):
+            topology.retry_queue(delay_ms)(channel).declare()
+            channel.queue_purge(topology.retry_queue(delay_ms).name)
         channel.close()
 
 

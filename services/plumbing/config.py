@@ -48,6 +48,13 @@ def env_float(name: str, default: float) -> float:
     return float(os.environ.get(name, default))
 
 
+def event_retry_settings() -> tuple[int, float]:
+    """(retries before parking, base delay in seconds); the topology step declares a retry queue
+    for each of the delays these give."""
+    return (env_int("LIUDONG_EVENT_MAX_RETRIES", 5),
+            env_float("LIUDONG_EVENT_RETRY_BASE_SECONDS", 1.0))
+
+
 # Service-specific settings a deployment may set in the environment; they reach the container
 # config under the same name, and each service reads them with its own default.
 SERVICE_SETTINGS = ("DESK_SWEEP_SECONDS", "DESK_WARNING_SHARE", "DONATION_MAX_AMOUNT",
@@ -69,8 +76,8 @@ def service_config(service: str) -> dict:
         "SERVICE_CONTAINER_CLS": CONTAINER_CLS,
         # A failing event handler is retried this many times, with delays of
         # EVENT_RETRY_BASE_SECONDS * 2**attempt, then parked in its dead-letter queue.
-        "EVENT_MAX_RETRIES": env_int("LIUDONG_EVENT_MAX_RETRIES", 5),
-        "EVENT_RETRY_BASE_SECONDS": env_float("LIUDONG_EVENT_RETRY_BASE_SECONDS", 1.0),
+        "EVENT_MAX_RETRIES": event_retry_settings()[0],
+        "EVENT_RETRY_BASE_SECONDS": event_retry_settings()[1],
         "OUTBOX_POLL_SECONDS": env_float("LIUDONG_OUTBOX_POLL_SECONDS", 0.5),
         # The ID-number protection keys; the defaults are for local runs only.
         "ID_HASH_KEY": os.environ.get("LIUDONG_ID_HASH_KEY", "local-only-id-hash-key"),

@@ -72,7 +72,8 @@ def replay(amqp_uri: str, sub: Subscription, event_id: str | None = None) -> int
                     keep.append(message)
                     continue
                 headers = {k: v for k, v in (message.headers or {}).items()
-                           if k not in (ATTEMPT_HEADER, "x-death", "x-first-death-exchange",
+                           if k not in (ATTEMPT_HEADER, "x-death", "x-delivery-count",
+                                        "x-first-death-exchange",
                                         "x-first-death-queue", "x-first-death-reason",
                                         "x-last-death-exchange", "x-last-death-queue",
                                         "x-last-death-reason")}

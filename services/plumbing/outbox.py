@@ -60,15 +60,17 @@ class EventPublisher:
             raise Unroutable(f"no queue bound for {envelope['producer']}.events/{envelope['event_type']}")
 
     def publish_raw(self, body, routing_key: str, headers: dict, content_type: str,
-                    content_encoding: str, expiration: float | None = None) -> None:
-        """Publish through the default exchange straight to a queue (retry and replay)."""
+                    content_encoding: str, expiration: float | None = None,
+                    exchange="") -> None:
+        """Publish as it came (retry and replay): through the default exchange straight to a
+        queue, or through `exchange` keeping `routing_key` for where it goes next."""
         producer = self._ensure()
         self._returned.clear()
-        producer.publish(body, exchange="", routing_key=routing_key, headers=headers,
+        producer.publish(body, exchange=exchange, routing_key=routing_key, headers=headers,
                          content_type=content_type, content_encoding=content_encoding,
                          delivery_mode=2, mandatory=True, expiration=expiration, retry=False)
         if self._returned:
-            raise Unroutable(f"no queue named {routing_key}")
+            raise Unroutable(f"no queue for {exchange or 'the default exchange'}/{routing_key}")
 
     def close(self):
         if self._connection is not None:

@@ -9,18 +9,34 @@ import functools
 import logging
 
 from nameko.exceptions import deserialize_to_instance
-from nameko.rpc import Rpc
+from nameko.rpc import Rpc, RpcConsumer
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from .caller import Caller, ROLES  # noqa: F401  (re-exported for entrypoints)
 from .errors import ALL_ERRORS, Unavailable
 from .idempotency import request_fingerprint, run_once
+from .topology import rpc_queue
 
 log = logging.getLogger(__name__)
 
 for _error in ALL_ERRORS:
     deserialize_to_instance(_error)
+
+
+class QuorumRpcConsumer(RpcConsumer):
+    """nameko's RPC consumer on the quorum request queue the topology step declares (nameko's
+    own would re-declare it as classic, which the broker refuses)."""
+
+    def setup(self):
+        if self.queue is None:
+            self.queue = rpc_queue(self.container.service_name)
+            self.queue_consumer.register_provider(self)
+            self._registered = True
+
+
+class QuorumRpc(Rpc):
+    rpc_consumer = QuorumRpcConsumer()
 
 
 def rpc(fn):
@@ -50,7 +66,7 @@ def rpc(fn):
             log.warning("database unavailable in %s: %s", fn.__name__, exc)
             raise Unavailable("the service's database is unavailable; retry shortly") from None
 
-    return Rpc.decorator(expected_exceptions=ALL_ERRORS)(entrypoint)
+    return QuorumRpc.decorator(expected_exceptions=ALL_ERRORS)(entrypoint)
 
 
 def _is_operational(exc: DBAPIError) -> bool:

@@ -3,9 +3,10 @@
 Unlike nameko's `event_handler`, a failing handler never loses its event and never hot-loops:
 
 * success: the delivery is acked;
-* failure, attempts left: a copy goes to `<consumer>.retry` with a per-message TTL of
-  base * 2**attempt seconds (header `x-attempt` counts), then the original is acked; when the TTL
-  runs out RabbitMQ dead-letters the copy back onto the main queue;
+* failure, attempts left: a copy goes to the retry queue of its delay, `retry.<ms>ms` with
+  <ms> = base * 2**attempt seconds (header `x-attempt` counts), routing key = the consumer's
+  queue, then the original is acked; when the queue's TTL runs out RabbitMQ dead-letters the copy
+  back onto the consumer's queue;
 * failure, no attempts left (or not an envelope at all): the delivery is rejected without
   requeue, and the queue's dead-letter exchange parks it in `<consumer>.parked`.
 
@@ -24,7 +25,7 @@ from prometheus_client.core import GaugeMetricFamily
 from .envelope import MalformedEnvelope, ReceivedEvent
 from .metrics import metrics_of
 from .outbox import EventPublisher
-from .topology import Subscription, consumer_queue
+from .topology import Subscription, consumer_queue, retry_delay_ms, retry_exchange, retry_queue
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ class Subscriber(EventHandler):
         self.retry_base = float(config.get("EVENT_RETRY_BASE_SECONDS", 1.0))
         self._publisher = EventPublisher(config["AMQP_URI"])
         self._publish_lock = threading.Lock()
+        self._retry_queues_declared = set()
         Consumer.setup(self)  # nameko's EventHandler.setup would build its own queue
 
     def stop(self):
@@ -83,16 +85,32 @@ class Subscriber(EventHandler):
             self._park(message)
         return result, exc_info
 
+    def _declare_retry_queue(self, delay_ms: int) -> None:
+        """The topology step declares the delays of the configured settings; a container run with
+        others (tests, a changed setting) declares its own, once, with the same arguments."""
+        if delay_ms in self._retry_queues_declared:
+            return
+        with Connection(self.container.config["AMQP_URI"], connect_timeout=5) as conn:
+            retry_queue(delay_ms)(conn.default_channel).declare()
+        self._retry_queues_declared.add(delay_ms)
+
     def _retry_later(self, message, attempt: int, error: BaseException):
-        delay = self.retry_base * (2 ** attempt)
+        delay_ms = retry_delay_ms(self.retry_base, attempt)
+        delay = delay_ms / 1000
         headers = dict(message.headers or {})
         headers[ATTEMPT_HEADER] = attempt + 1
         headers["x-last-error"] = f"{type(error).__name__}: {error}"[:500]
+        # the broker's bookkeeping of the earlier round trips, not ours to carry on
+        for broker_header in ("x-death", "x-delivery-count", "x-first-death-exchange",
+                              "x-first-death-queue", "x-first-death-reason"):
+            headers.pop(broker_header, None)
         try:
             with self._publish_lock:
+                self._declare_retry_queue(delay_ms)
                 self._publisher.publish_raw(
-                    message.body, self.subscription.retry_queue_name, headers,
-                    message.content_type, message.content_encoding, expiration=delay)
+                    message.body, self.subscription.queue_name, headers,
+                    message.content_type, message.content_encoding,
+                    exchange=retry_exchange(delay_ms))
         except Exception:
             # Could not hand it to the retry queue: leave it unacked so the broker redelivers it
             # when this connection goes; requeue now if the connection is still alive.

@@ -1,16 +1,32 @@
 """Names and declaration of every exchange and queue, so that they exist before anyone publishes.
 
+Every durable queue is a quorum queue (replicated by RabbitMQ over the nodes of a cluster; a
+single node is a cluster of one), and every queue that dead-letters does so at-least-once
+(`x-dead-letter-strategy: at-least-once`, which RabbitMQ honours only with
+`x-overflow: reject-publish`): a dead-lettered message leaves its queue only once the target
+queue has confirmed it.
+
 Per producer service: a durable topic exchange `<producer>.events`, routing key = event type.
-Per consumer (one handler method of one service), three durable queues:
+Per consumer (one handler method of one service), two quorum queues:
 
     <service>.<method>           bound to <producer>.events with the event type; dead-letters
                                  into the `dead-letters` exchange with its own name as key
-    <service>.<method>.retry     holds a failed delivery for its backoff delay (per-message
-                                 TTL), then dead-letters it back to the main queue
     <service>.<method>.parked    bound to `dead-letters`: deliveries that exhausted their retries
 
-The same `consumer_queue_arguments` are used by the deploy step and by the consumers, so a
-consumer never re-declares a queue with different arguments.
+Retries wait in one quorum queue per backoff delay, shared by every consumer:
+
+    retry.<ms>ms                 bound to the fanout exchange `retry.<ms>ms`; queue-level TTL of
+                                 <ms>, then dead-letters through the default exchange with the
+                                 routing key it was published with: the consumer's queue
+
+A queue-level TTL rather than a per-message one: every message of a delay queue expires in the
+order it arrived, so a long backoff never holds a short one up behind it.
+
+Per service, its RPC request queue `rpc-<service>` (nameko's name and binding) is quorum too.
+
+The same functions are used by the deploy step and by the consumers, so a consumer never
+re-declares a queue with different arguments. `quorum_migration` moves an installation whose
+queues are classic onto this topology without losing a waiting message.
 """
 import importlib
 import logging
@@ -21,6 +37,12 @@ from kombu import Connection, Exchange, Queue
 log = logging.getLogger(__name__)
 
 DEAD_LETTER_EXCHANGE = "dead-letters"
+RPC_EXCHANGE = "nameko-rpc"  # nameko's default, which the platform does not change
+
+QUORUM = {"x-queue-type": "quorum"}
+# RabbitMQ dead-letters a quorum queue's messages at-least-once only with reject-publish overflow.
+DEAD_LETTERS_AT_LEAST_ONCE = {"x-dead-letter-strategy": "at-least-once",
+                              "x-overflow": "reject-publish"}
 
 
 @dataclass(frozen=True)
@@ -39,10 +61,6 @@ class Subscription:
         return self.consumer
 
     @property
-    def retry_queue_name(self) -> str:
-        return f"{self.consumer}.retry"
-
-    @property
     def parked_queue_name(self) -> str:
         return f"{self.consumer}.parked"
 
@@ -58,21 +76,47 @@ def dead_letter_exchange() -> Exchange:
 def consumer_queue(sub: Subscription) -> Queue:
     return Queue(sub.queue_name, exchange=events_exchange(sub.producer), routing_key=sub.event_type,
                  durable=True, auto_delete=False,
-                 queue_arguments={"x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
-                                  "x-dead-letter-routing-key": sub.queue_name})
-
-
-def retry_queue(sub: Subscription) -> Queue:
-    # No binding: the consumer publishes into it through the default exchange. On expiry a message
-    # goes back through the default exchange ("") to the main queue.
-    return Queue(sub.retry_queue_name, durable=True, auto_delete=False,
-                 queue_arguments={"x-dead-letter-exchange": "",
-                                  "x-dead-letter-routing-key": sub.queue_name})
+                 queue_arguments=QUORUM | DEAD_LETTERS_AT_LEAST_ONCE | {
+                     "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
+                     "x-dead-letter-routing-key": sub.queue_name})
 
 
 def parked_queue(sub: Subscription) -> Queue:
     return Queue(sub.parked_queue_name, exchange=dead_letter_exchange(),
-                 routing_key=sub.queue_name, durable=True, auto_delete=False)
+                 routing_key=sub.queue_name, durable=True, auto_delete=False,
+                 queue_arguments=QUORUM)
+
+
+def retry_delay_ms(base_seconds: float, attempt: int) -> int:
+    """The backoff before retry number `attempt + 1`: base * 2**attempt, in whole milliseconds."""
+    return max(1, round(base_seconds * (2 ** attempt) * 1000))
+
+
+def retry_delays_ms(max_retries: int, base_seconds: float) -> list[int]:
+    return [retry_delay_ms(base_seconds, attempt) for attempt in range(max_retries)]
+
+
+def retry_exchange(delay_ms: int) -> Exchange:
+    return Exchange(f"retry.{delay_ms}ms", type="fanout", durable=True, auto_delete=False)
+
+
+def retry_queue(delay_ms: int) -> Queue:
+    # Published to with the consumer's queue as routing key; no x-dead-letter-routing-key, so on
+    # expiry the message goes through the default exchange ("") to that queue.
+    return Queue(f"retry.{delay_ms}ms", exchange=retry_exchange(delay_ms), durable=True,
+                 auto_delete=False,
+                 queue_arguments=QUORUM | DEAD_LETTERS_AT_LEAST_ONCE | {
+                     "x-message-ttl": delay_ms, "x-dead-letter-exchange": ""})
+
+
+def rpc_exchange() -> Exchange:
+    return Exchange(RPC_EXCHANGE, type="topic", durable=True, auto_delete=False)
+
+
+def rpc_queue(service: str) -> Queue:
+    """nameko's RPC request queue of a service (name and binding as nameko makes them)."""
+    return Queue(f"rpc-{service}", exchange=rpc_exchange(), routing_key=f"{service}.*",
+                 durable=True, auto_delete=False, queue_arguments=QUORUM)
 
 
 def load_service_class(path: str):
@@ -107,7 +151,30 @@ def platform_subscribed_events() -> set[tuple[str, str]]:
     return {(sub.producer, sub.event_type) for sub in all_subscriptions(classes)}
 
 
-def declare(connection: Connection, service_classes) -> list[str]:
+def configured_retry_delays_ms() -> list[int]:
+    """The delays the services retry with, from the same settings their containers read."""
+    from . import config
+    return retry_delays_ms(*config.event_retry_settings())
+
+
+def durable_queues(service_classes, delays_ms=None) -> list[Queue]:
+    """Every durable queue of the platform: RPC requests, consumers, parked, retry delays."""
+    queues = [rpc_queue(cls.name) for cls in sorted(service_classes, key=lambda c: c.name)
+              if has_rpc_entrypoints(cls)]
+    for sub in all_subscriptions(service_classes):
+        queues += [consumer_queue(sub), parked_queue(sub)]
+    delays = configured_retry_delays_ms() if delays_ms is None else delays_ms
+    return queues + [retry_queue(ms) for ms in sorted(set(delays))]
+
+
+def has_rpc_entrypoints(service_cls) -> bool:
+    from nameko.rpc import Rpc
+    return any(isinstance(entrypoint, Rpc)
+               for name in dir(service_cls)
+               for entrypoint in getattr(getattr(service_cls, name, None), "nameko_entrypoints", ()))
+
+
+def declare(connection: Connection, service_classes, delays_ms=None) -> list[str]:
     """Declare every exchange and queue; idempotent. Returns what was declared, for the log."""
     declared = []
     with connection.channel() as channel:
@@ -116,10 +183,9 @@ def declare(connection: Connection, service_classes) -> list[str]:
             declared.append(f"exchange {producer}.events")
         dead_letter_exchange()(channel).declare()
         declared.append(f"exchange {DEAD_LETTER_EXCHANGE}")
-        for sub in all_subscriptions(service_classes):
-            for queue in (consumer_queue(sub), retry_queue(sub), parked_queue(sub)):
-                queue(channel).declare()
-                declared.append(f"queue {queue.name}")
+        for queue in durable_queues(service_classes, delays_ms):
+            queue(channel).declare()  # declares its exchange too, and binds
+            declared.append(f"queue {queue.name}")
     return declared
 
 
