@@ -35,6 +35,16 @@ def request_disbursement(tx: Transaction, caller: Caller, campaign_id, data: dic
     if beneficiary is None or beneficiary.campaign_id != campaign.id:
         raise ValidationFailed("invalid input",
                                {"beneficiary_id": ["not a beneficiary of this campaign"]})
+    wanted = _wanted(data["items"]) if data["kind"] == GOODS else {}
+    if wanted:
+        unknown = set(wanted) - set(goods.received(session, campaign.id))
+        if unknown:
+            raise ValidationFailed("invalid input", {"items": [
+                f"{name} ({unit}) was never received in this campaign"
+                for name, unit in sorted(unknown)]})
+    # Refused now rather than left `requested` until an approval that must refuse it; the
+    # approval checks again (and reserves), since gifts may be voided and others approved.
+    _require_available(session, campaign, data["kind"], data.get("amount"), wanted)
     disbursement = Disbursement(
         id=str(uuid.uuid4()), campaign_id=campaign.id, beneficiary_id=beneficiary.id,
         kind=data["kind"], amount=data["amount"] if data["kind"] == CASH else None,
@@ -42,19 +52,26 @@ def request_disbursement(tx: Transaction, caller: Caller, campaign_id, data: dic
         requested_at=utcnow())
     session.add(disbursement)
     session.flush()  # before its lines, which refer to it
-    if data["kind"] == GOODS:
-        wanted = _wanted(data["items"])
-        unknown = set(wanted) - set(goods.received(session, campaign.id))
-        if unknown:
-            raise ValidationFailed("invalid input", {"items": [
-                f"{name} ({unit}) was never received in this campaign"
-                for name, unit in sorted(unknown)]})
-        for (name, unit), quantity in wanted.items():
-            session.add(DisbursementItem(id=str(uuid.uuid4()), disbursement_id=disbursement.id,
-                                         campaign_id=campaign.id, name=name, unit=unit,
-                                         quantity=quantity))
+    for (name, unit), quantity in wanted.items():
+        session.add(DisbursementItem(id=str(uuid.uuid4()), disbursement_id=disbursement.id,
+                                     campaign_id=campaign.id, name=name, unit=unit,
+                                     quantity=quantity))
     session.flush()
     return disbursement
+
+
+def _require_available(session: Session, campaign: Campaign, kind: str, amount, wanted: dict):
+    """409 when the campaign has not that much cash (not yet promised) or those goods left."""
+    if kind == CASH:
+        available = campaign.cash_balance - campaign.cash_reserved
+        if amount > available:
+            raise Conflict("not enough cash left in the campaign", {
+                "amount": [f"{to_wire(amount)} exceeds the cash available "
+                           f"({to_wire(available)})"]})
+    else:
+        problems = goods.shortfalls(session, campaign.id, wanted)
+        if problems:
+            raise Conflict("not enough goods left in the campaign", problems)
 
 
 def approve_disbursement(tx: Transaction, caller: Caller, campaign_id, disbursement_id,
@@ -64,19 +81,10 @@ def approve_disbursement(tx: Transaction, caller: Caller, campaign_id, disbursem
     campaign = get_visible_campaign(session, caller, campaign_id, lock=True)
     disbursement = _disbursement_of(session, campaign, disbursement_id)
     _require(disbursement, (REQUESTED,), "only a requested disbursement can be approved")
+    wanted = {(line.name, line.unit): line.quantity for line in lines_of(session, disbursement.id)}
+    _require_available(session, campaign, disbursement.kind, disbursement.amount, wanted)
     if disbursement.kind == CASH:
-        available = campaign.cash_balance - campaign.cash_reserved
-        if disbursement.amount > available:
-            raise Conflict("not enough cash left in the campaign", {
-                "amount": [f"{to_wire(disbursement.amount)} exceeds the cash available "
-                           f"({to_wire(available)})"]})
         campaign.cash_reserved += disbursement.amount
-    else:
-        wanted = {(line.name, line.unit): line.quantity
-                  for line in lines_of(session, disbursement.id)}
-        problems = goods.shortfalls(session, campaign.id, wanted)
-        if problems:
-            raise Conflict("not enough goods left in the campaign", problems)
     disbursement.status = APPROVED
     disbursement.approver = approver.strip()
     disbursement.approved_by_key = caller.key_id

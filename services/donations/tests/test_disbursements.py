@@ -78,10 +78,10 @@ def test_no_payment_without_approval(service, funded, outbox):
 
 
 def test_cash_never_goes_below_zero(service, funded):
-    big = ask(service, funded, amount="1000.01")
     with pytest.raises(Conflict) as caught:
-        approve(service, funded, big)
+        ask(service, funded, amount="1000.01")  # refused at request time, not left requested
     assert caught.value.fields == {"amount": ["1000.01 exceeds the cash available (1000.00)"]}
+    assert service.list_disbursements(caller(BRANCH), funded["id"])["items"] == []
     first = ask(service, funded, amount="600.00")
     second = ask(service, funded, amount="600.00")
     approve(service, funded, first)
@@ -104,6 +104,8 @@ def test_goods_are_handed_out_per_item_never_above_received(service, funded):
     with pytest.raises(Conflict) as caught:
         approve(service, funded, second)
     assert caught.value.fields == {"items.0.quantity": ["6.00 箱 of 口罩 wanted, 4.00 left"]}
+    with pytest.raises(Conflict):  # and a new request for more than is left is refused at once
+        ask(service, funded, kind="goods", amount=None, items=masks)
     pay(service, funded, first)
     ledger = service.get_ledger(caller(BRANCH), funded["id"], {})
     assert ledger["goods"] == [{"name": "口罩", "unit": "箱", "received": "10.00",
