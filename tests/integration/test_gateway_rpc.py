@@ -70,3 +70,36 @@ def test_unreachable_broker_is_503(gateway_db):
     assert status == 503 and body["error"]["code"] == "service_unavailable"
     status, health = http.get("/api/v1/health")
     assert status == 503 and health["broker"] == "unavailable"
+
+
+def test_a_service_whose_database_is_away_answers_503_with_retry_after(amqp_uri, gateway_db):
+    """Connection-level database errors are the service's `Unavailable`, never a 500: the
+    transaction rolled back, the client may retry (with its Idempotency-Key)."""
+    from services.members.service import MembersService
+    from werkzeug.test import Client
+    runner = ServiceRunner(container_config(
+        "members", "postgresql+psycopg2://postgres@127.0.0.1:1/nobody_listens", amqp_uri))
+    runner.add_service(MembersService)
+    runner.start()
+    try:
+        gateway = build_gateway(amqp_uri, gateway_db)
+        client = Client(gateway)
+        headers = {"Authorization": f"Bearer {office_key(gateway_db)}"}
+        response = client.get("/api/v1/members", headers=headers)
+        assert response.status_code == 503, response.get_data(as_text=True)
+        assert response.json["error"]["code"] == "service_unavailable"
+        assert response.headers["Retry-After"] == "5"
+        response = client.post("/api/v1/members", headers=headers | {"Idempotency-Key": "k1"},
+                               json={"name": "张三"})
+        assert response.status_code in (400, 503)  # never a 500
+        assert "Traceback" not in response.get_data(as_text=True)
+    finally:
+        runner.stop()
+
+
+def test_an_unreachable_broker_tells_the_client_when_to_retry(amqp_uri, gateway_db):
+    from werkzeug.test import Client
+    gateway = build_gateway("pyamqp://guest:guest@127.0.0.1:1//", gateway_db)
+    response = Client(gateway).get("/api/v1/members", headers={
+        "Authorization": f"Bearer {office_key(gateway_db)}"})
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
