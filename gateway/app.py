@@ -224,8 +224,9 @@ class Gateway:
             error_code = "service_unavailable"
             response = self.json_response(503, error_body(error_code, str(exc)), RETRY_LATER)
         except ServiceTimeout as exc:
+            # The request may or may not have been applied: retry with the same Idempotency-Key.
             error_code = "service_timeout"
-            response = self.json_response(504, error_body(error_code, str(exc)))
+            response = self.json_response(504, error_body(error_code, str(exc)), RETRY_LATER)
         except Exception:
             log.exception("unhandled error")
             error_code = "internal_error"
