@@ -4,6 +4,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from services.members.phones import PHONE_PATTERN
 from services.plumbing import exports
+from services.plumbing.fields import Day
 
 from .categories import CATEGORIES
 from .home_tasks import RESULTS, TASK_STATUSES
@@ -313,9 +314,9 @@ class StaffListSchema(Schema):
 
 
 class CalendarYearBodySchema(Schema):
-    holidays = fields.List(fields.Date(), required=True, validate=validate.Length(max=60),
+    holidays = fields.List(Day(), required=True, validate=validate.Length(max=60),
                            metadata={"description": "Statutory holidays (法定节假日)."})
-    workdays = fields.List(fields.Date(), required=True, validate=validate.Length(max=20),
+    workdays = fields.List(Day(), required=True, validate=validate.Length(max=20),
                            metadata={"description": "Make-up working days (调休上班)."})
 
 
@@ -340,7 +341,7 @@ class CalendarYearSchema(Schema):
 
 class DeadlinePreviewQuerySchema(Schema):
     category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
-    received_on = fields.Date(required=True, metadata={
+    received_on = Day(required=True, metadata={
         "description": "The day the centre would receive the request (a date in Beijing)."})
     county_org_id = fields.String(load_default=None, validate=UUID_LENGTH, metadata={
         "description": "The requester's home county (its own rule may apply); default: the "
@@ -437,7 +438,7 @@ class RatingReplySchema(Schema):
 
 
 class ServiceDayBodySchema(Schema):
-    day = fields.Date(required=True)
+    day = Day(required=True, years_ahead=1)
     site = fields.String(required=True, validate=[validate.Length(min=1, max=200), _not_blank])
 
 
@@ -463,3 +464,82 @@ class ServiceDayOutcomeSchema(Schema):
 class ServiceDayReportSchema(ServiceDaySchema):
     requests = fields.List(fields.Nested(RequestSchema))
     outcome = fields.Nested(ServiceDayOutcomeSchema)
+
+
+# -- the staff console's workspace (read-only views; actions use the request bodies above) ------
+class ConsoleQueueQuerySchema(Schema):
+    queue = fields.String(load_default="todo", validate=validate.OneOf(
+        ("todo", "mine", "due", "materials", "forwarded", "done", "all")))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=5, max=100))
+    sort = fields.String(load_default="deadline",
+                         validate=validate.OneOf(("deadline", "newest", "oldest")))
+    category = fields.String(load_default=None, validate=validate.OneOf(CATEGORIES))
+    status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
+    language = fields.String(load_default=None, validate=LANGUAGE)
+    service_day_id = fields.String(load_default=None, validate=UUID_LENGTH)
+    received_from = Day(load_default=None)
+    received_to = Day(load_default=None)
+    q = fields.String(load_default=None, validate=validate.Length(max=100), metadata={
+        "description": "Requester name (part), phone tail (3+ digits) or request number "
+                       "(start of the id)."})
+
+
+class TimeLeftSchema(Schema):
+    time_state = fields.String(metadata={
+        "description": "on_track | warning | overdue | stopped | not_started | ended"})
+    working_days_left = fields.Integer(allow_none=True, metadata={
+        "description": "Working days until the deadline (0: due today)."})
+    days_overdue = fields.Integer(allow_none=True)
+    warn_on = fields.Date(allow_none=True)
+
+
+class ConsoleRowSchema(RequestSchema, TimeLeftSchema):
+    first_owner_name = fields.String(allow_none=True)
+    assignee_name = fields.String(allow_none=True)
+    centre_name = fields.String(allow_none=True)
+    requester_home_name = fields.String(allow_none=True)
+
+
+class ConsoleQueueSchema(Schema):
+    queue = fields.String()
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer())
+    total = fields.Integer()
+    page = fields.Integer()
+    pages = fields.Integer()
+    per_page = fields.Integer()
+    items = fields.List(fields.Nested(ConsoleRowSchema))
+
+
+class ConsoleStepSchema(RequestStepSchema):
+    actor_name = fields.String(allow_none=True)
+
+
+class ConsoleTaskSchema(RequestTaskSchema):
+    home_org_name = fields.String(allow_none=True)
+
+
+class ConsoleServiceDaySchema(Schema):
+    id = fields.String()
+    day = fields.Date()
+    site = fields.String()
+
+
+class ConsoleStaffSchema(Schema):
+    key_id = fields.String()
+    name = fields.String()
+    languages = fields.List(fields.String())
+    is_lead = fields.Boolean()
+
+
+class ConsoleRequestSchema(ConsoleRowSchema):
+    steps = fields.List(fields.Nested(ConsoleStepSchema))
+    notices = fields.List(fields.Nested(NoticeSchema))
+    home_tasks = fields.List(fields.Nested(ConsoleTaskSchema))
+    category_name = fields.String()
+    submitted_by_name = fields.String(allow_none=True)
+    rule = fields.Dict()
+    rating = fields.Dict(allow_none=True)
+    service_day = fields.Nested(ConsoleServiceDaySchema, allow_none=True)
+    staff = fields.List(fields.Nested(ConsoleStaffSchema))
+    viewer = fields.Dict()

@@ -12,10 +12,11 @@ from services.plumbing.rpc import Caller, rpc
 from services.plumbing.validation import load
 from services.plumbing.timer import configured_timer
 
-from . import categories, deadlines, home_tasks, proxy_requests, reports, staff
+from . import categories, deadlines, home_tasks, proxy_requests, reports, staff, workspace
 from .extensions import DEFAULT_SWEEP_SECONDS, DeskMetrics
 from .models import PLUMBING, TENANCY, Base
 from .schemas import (AssignSchema, CalendarYearBodySchema, ExtendSchema, CalendarYearSchema,
+                      ConsoleQueueQuerySchema, ConsoleQueueSchema, ConsoleRequestSchema,
                       CategoryListSchema, CategoryQuerySchema, CategoryRuleBodySchema,
                       DeadlinePreviewQuerySchema, DeadlinePreviewSchema,
                       CategoryRuleSchema, ExportQuerySchema, ExportSchema, ForwardSchema,
@@ -178,6 +179,22 @@ class ServicesDeskService(HealthCheck, TenancyProjection):
         with self.db.read() as session:
             rows = proxy_requests.queue_for(session, caller, query_params["limit"])
             return QueueSchema().dump({"items": [proxy_requests.request_view(r) for r in rows]})
+
+    # -- the staff console's workspace -----------------------------------------------------------
+    @rpc
+    def console_queue(self, caller, params):
+        caller = Caller.from_wire(caller)
+        query_params = load(ConsoleQueueQuerySchema, params)
+        with self.db.read() as session:
+            return ConsoleQueueSchema().dump(workspace.queue_page(session, caller, query_params,
+                                                                  today_in_china()))
+
+    @rpc
+    def console_request(self, caller, request_id):
+        caller = Caller.from_wire(caller)
+        with self.db.read() as session:
+            return ConsoleRequestSchema().dump(workspace.request_workspace(
+                session, caller, request_id, today_in_china()))
 
     # -- home-county tasks (收受分离) ----------------------------------------------------------------
     @rpc
