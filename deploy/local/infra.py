@@ -64,6 +64,16 @@ def ensure_test_tools() -> None:
                                   "Prometheus against the platform)")
 
 
+def raise_open_files_limit() -> None:
+    """Lets a broker started from here inherit as many open files as allowed: RabbitMQ sizes its
+    file handle budget from this limit, and with the usual soft limit of 1024 a few test vhosts
+    of quorum queues exhaust it — then every new connection waits for a handle, for ever."""
+    import resource
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 65536 if hard == resource.RLIM_INFINITY else hard
+    resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+
 def ensure_rabbitmq() -> None:
     if port_open(5672):
         say("RabbitMQ is running on :5672")
@@ -77,6 +87,7 @@ def ensure_rabbitmq() -> None:
     # The broker's metrics for Prometheus (:15692); --offline works before the node is up.
     run("rabbitmq-plugins", "enable", "--offline", "rabbitmq_prometheus", check=False, quiet=True)
     say("starting rabbitmq-server -detached")
+    raise_open_files_limit()
     run("rabbitmq-server", "-detached")
     for _ in range(120):
         if port_open(5672):

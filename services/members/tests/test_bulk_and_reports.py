@@ -235,6 +235,8 @@ def test_a_crashed_import_resumes_after_its_last_committed_batch(service, w, uow
         bulk.run_import(uow, event, batch["id"], service._protector())
     midway = service.get_import(county, batch["id"])
     assert (midway["status"], midway["processed_rows"], midway["imported"]) == ("running", 4, 4)
+    assert midway["total_rows"] == 11 and midway["rows_per_second"] > 0
+    assert midway["seconds_left"] is not None  # an estimate for the 7 rows to go
     run(service, uow, batch)  # the redelivery
     done = service.get_import(county, batch["id"])
     assert (done["status"], done["imported"], done["duplicates"]) == ("done", 10, 1)
