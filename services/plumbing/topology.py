@@ -195,12 +195,18 @@ def main(argv=None):
     from services import SERVICE_CLASSES
 
     from . import config
-    parser = argparse.ArgumentParser(description="Declare every exchange and queue of the platform.")
+    from .quorum_migration import migrate
+    parser = argparse.ArgumentParser(
+        description="Declare every exchange and queue of the platform; classic queues of an "
+                    "earlier version are first replaced by quorum queues, keeping their messages "
+                    "(stop the services before; see services/plumbing/quorum_migration.py).")
     parser.add_argument("--amqp-uri", default=config.amqp_uri())
     args = parser.parse_args(argv)
     classes = [load_service_class(path) for path in SERVICE_CLASSES.values()]
     with Connection(args.amqp_uri) as connection:
         connection.ensure_connection(max_retries=10)
+        for line in migrate(connection, classes):
+            print("migrated", line)
         for line in declare(connection, classes):
             print("declared", line)
 

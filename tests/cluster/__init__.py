@@ -1,0 +1,1 @@
+"""The platform on a RabbitMQ cluster: quorum queues, their migration, node failures."""
