@@ -5,6 +5,7 @@ has stayed up for a minute); a process that exits `crash_limit` times within `cr
 seconds is crashing in a loop, so it is left stopped and the reason is said. Every start, exit
 and give-up is printed on the console and written as a JSON line to `<log_dir>/supervisor.log`.
 """
+import ctypes
 import json
 import signal
 import subprocess
@@ -12,6 +13,18 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+
+PR_SET_PDEATHSIG = 1
+
+
+def _terminate_with_parent() -> None:
+    """In the child, before exec: SIGTERM it when the supervisor dies, however it dies (a
+    kill -9, a test runner's timeout), so no process is left running unsupervised (Linux)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError:
+        pass  # not Linux: Ctrl-C and stop_all still stop everything
 
 
 @dataclass
@@ -60,7 +73,8 @@ class Supervisor:
         # Its own session: a Ctrl-C in the terminal reaches the supervisor only, which then
         # stops every process in order instead of restarting the ones the signal ended.
         item.process = subprocess.Popen(item.argv, cwd=item.cwd, env=item.env, stdout=log,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
+                                        stderr=subprocess.STDOUT, start_new_session=True,
+                                        preexec_fn=_terminate_with_parent)
         log.close()  # the child has its own copy
         item.started_at = time.monotonic()
         item.restart_at = None

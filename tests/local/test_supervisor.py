@@ -81,3 +81,33 @@ def test_backoff_grows_between_restarts(tmp_path, said):
     supervisor.stop_all()
     delays = [line.rsplit("restarting in ", 1)[1] for line in said if "restarting in" in line]
     assert delays[:4] == ["0.2 s", "0.4 s", "0.8 s", "0.8 s"], delays  # doubling, capped
+
+
+def test_processes_do_not_outlive_a_killed_supervisor(tmp_path):
+    """A supervisor killed outright (kill -9, a test timeout) takes its processes with it."""
+    import subprocess
+    import textwrap
+    script = tmp_path / "supervise.py"
+    script.write_text(textwrap.dedent(f"""
+        import sys, time
+        sys.path.insert(0, {str(Path(__file__).resolve().parents[2] / "deploy" / "local")!r})
+        from supervisor import Supervisor
+        s = Supervisor({str(tmp_path)!r}, say=lambda m: None)
+        s.add("sleeper", {SLEEPER!r}, cwd={str(tmp_path)!r})
+        s.start_all()
+        print(s.pid("sleeper"), flush=True)
+        time.sleep(60)
+    """))
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    child = int(parent.stdout.readline())
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+
+    def gone():
+        try:
+            with open(f"/proc/{child}/status") as status:
+                return "zombie" in status.read()
+        except FileNotFoundError:
+            return True
+
+    wait_for(gone, timeout=10, message="the supervised process to stop with its supervisor")
