@@ -2,7 +2,8 @@
 Prometheus.
 
     python deploy/local/infra.py rabbitmq            # install (Debian, as root) and start if needed
-    python deploy/local/infra.py test-tools          # install what the tests need (promtool, prometheus)
+    python deploy/local/infra.py test-tools          # install what the tests need (promtool, prometheus,
+                                                     # chromium and CJK/Tibetan fonts)
     python deploy/local/infra.py postgres-up DIR PORT    # initdb if needed, start on 127.0.0.1:PORT
     python deploy/local/infra.py postgres-down DIR
     python deploy/local/infra.py vhost-add NAME | vhost-delete NAME
@@ -62,6 +63,30 @@ def ensure_test_tools() -> None:
     if not shutil.which("promtool") or not shutil.which("prometheus"):
         apt_install("prometheus", "promtool and prometheus (the tests check the rules and run "
                                   "Prometheus against the platform)")
+    ensure_browser()
+
+
+# The console's browser tests drive Debian's Chromium (never a downloaded browser) and need
+# the fonts a clerk's machine needs: Chinese and Tibetan (deploy/README.md).
+CONSOLE_FONTS = (("fonts-noto-cjk", "zh-cn"), ("fonts-wqy-microhei", "zh-cn"),
+                 ("fonts-tibetan-machine", "bo"))
+
+
+def _has_font_for(language: str, package: str) -> bool:
+    if shutil.which("dpkg-query"):
+        status = subprocess.run(["dpkg-query", "-W", "-f=${Status}", package], text=True,
+                                capture_output=True).stdout
+        return status.endswith("installed") and "not-installed" not in status
+    return bool(shutil.which("fc-list")) and bool(subprocess.run(
+        ["fc-list", f":lang={language}", "family"], text=True, capture_output=True).stdout)
+
+
+def ensure_browser() -> None:
+    if not shutil.which("chromium"):
+        apt_install("chromium", "Chromium (the console's browser tests)")
+    for package, language in CONSOLE_FONTS:
+        if not _has_font_for(language, package):
+            apt_install(package, f"a {language} font (the console's browser tests)")
 
 
 def raise_open_files_limit() -> None:
@@ -77,7 +102,8 @@ def raise_open_files_limit() -> None:
 def ensure_rabbitmq() -> None:
     if port_open(5672):
         say("RabbitMQ is running on :5672")
-        if shutil.which("rabbitmq-plugins"):  # broker metrics on :15692 for Prometheus
+        # broker metrics on :15692 for Prometheus; the CLI is slow, so only when not serving yet
+        if shutil.which("rabbitmq-plugins") and not port_open(BROKER_METRICS_PORT):
             run("rabbitmq-plugins", "enable", "rabbitmq_prometheus", check=False, quiet=True)
         _after_start()
         return
