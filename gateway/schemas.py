@@ -1,8 +1,9 @@
 """Schemas of the gateway's own replies (the services' schemas describe everything else)."""
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from services.members.schemas import OrgUnitSchema
 from services.plumbing.caller import ROLES
+from services.plumbing.envelope import utcnow
 from services.plumbing.fields import UtcDateTime
 
 
@@ -28,11 +29,19 @@ class KeyCreateSchema(Schema):
     org_id = fields.String(load_default=None, allow_none=True, validate=ID, metadata={
         "description": "Required for office and desk_staff keys; omit for platform-wide "
                        "admin and ops keys."})
-    expires_at = UtcDateTime(load_default=None, allow_none=True)
+    expires_at = UtcDateTime(load_default=None, allow_none=True, metadata={
+        "description": "When the key stops working; in the future (a key born expired is a "
+                       "mistake). Leave out for no expiry."})
     rate_limit = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(
         RATE_LIMIT, error="expected <count>/<second|minute|hour|day>, e.g. 120/minute"),
         metadata={"description": "Requests per window, e.g. `120/minute`; default: the "
                                  "gateway's (`GATEWAY_RATE_LIMIT`)."})
+
+
+    @validates("expires_at")
+    def _in_the_future(self, value, **_kwargs):
+        if value is not None and value <= utcnow():
+            raise ValidationError("must be in the future")
 
 
 class KeySchema(Schema):

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from services.plumbing.fields import Day
 from services.plumbing.money import Money, Quantity, to_wire
 
 from .campaigns import BENEFICIARY_KINDS, PURPOSES
@@ -51,8 +52,8 @@ class CampaignCreateSchema(Schema):
     purpose = fields.String(required=True, validate=validate.OneOf(PURPOSES))
     goal = Money(load_default=None, allow_none=True, minimum_exclusive=Decimal("0"),
                  metadata={"description": "Target in yuan, if the campaign has one."})
-    opens_on = fields.Date(required=True)
-    closes_on = fields.Date(required=True, metadata={
+    opens_on = Day(required=True)
+    closes_on = Day(required=True, metadata={
         "description": "Last day of the campaign (China time). Gifts after it are still "
                        "accepted and marked late."})
     beneficiaries = fields.List(fields.Nested(BeneficiaryCreateSchema), load_default=list,
@@ -96,8 +97,8 @@ class CampaignSchema(CampaignTotalsSchema):
     title = fields.String()
     purpose = fields.String()
     goal = Money(allow_none=True)
-    opens_on = fields.Date()
-    closes_on = fields.Date()
+    opens_on = Day()
+    closes_on = Day()
     status = fields.String(metadata={"description": "draft, open, closed or settled."})
     public = fields.Boolean()
     created_at = fields.DateTime()
@@ -282,7 +283,7 @@ class DisbursementApproveSchema(Schema):
 class DisbursementPaySchema(Schema):
     acknowledgement_ref = _text(200, required=True, metadata={
         "description": "The recipient's acknowledgement (receipt) reference."})
-    disbursed_on = fields.Date(required=True)
+    disbursed_on = Day(required=True)
 
 
 class DisbursementRejectSchema(Schema):
@@ -308,7 +309,7 @@ class DisbursementSchema(Schema):
     approver = fields.String(allow_none=True)
     approved_at = fields.DateTime(allow_none=True)
     acknowledgement_ref = fields.String(allow_none=True)
-    disbursed_on = fields.Date(allow_none=True)
+    disbursed_on = Day(allow_none=True)
     paid_at = fields.DateTime(allow_none=True)
     rejected_reason = fields.String(allow_none=True)
 
@@ -329,8 +330,8 @@ class LedgerCampaignSchema(Schema):
     purpose = fields.String()
     organiser = fields.String(allow_none=True)
     goal = Money(allow_none=True)
-    opens_on = fields.Date()
-    closes_on = fields.Date()
+    opens_on = Day()
+    closes_on = Day()
     status = fields.String()
     beneficiaries = fields.List(fields.Nested(BeneficiarySchema))
 
@@ -339,7 +340,7 @@ class LedgerGiftSchema(Schema):
     receipt_no = fields.Integer()
     kind = fields.String()
     amount = Money()
-    received_on = fields.Date()
+    received_on = Day()
     late = fields.Boolean()
     donor = fields.String(allow_none=True, metadata={
         "description": "Public ledger: the name, masked (张*) or 匿名, as the donor chose."})

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
+from services.plumbing.fields import Day, StrictDecimal
 from services.plumbing.money import Money
 
 from .orgs import KINDS
@@ -86,7 +87,7 @@ class OrgSubtreeSchema(Schema):
 
 
 class MemberFieldsSchema(Schema):
-    joined_party_on = fields.Date(load_default=None, allow_none=True)
+    joined_party_on = Day(load_default=None, allow_none=True)
     category = Text(load_default=None, allow_none=True,
                              validate=validate.OneOf(CATEGORIES), metadata={
                                  "description": "working: working or settled there; "
@@ -123,7 +124,7 @@ class MemberCreateSchema(MemberFieldsSchema):
 class MemberUpdateSchema(Schema):
     name = Text(validate=NAME)
     phone = Text(validate=validate.Regexp(PHONE_PATTERN, error="not a phone number"))
-    joined_party_on = fields.Date(allow_none=True)
+    joined_party_on = Day(allow_none=True)
     category = Text(allow_none=True, validate=validate.OneOf(CATEGORIES))
     occupation = Text(allow_none=True, validate=validate.OneOf(OCCUPATIONS))
     languages = string_list()
@@ -141,8 +142,8 @@ class MemberSchema(Schema):
     id_number = Text(metadata={"description": "Masked: 110101********123X"})
     phone = Text(metadata={"description": "Masked: 138****5678"})
     gender = Text(allow_none=True)
-    birth_date = fields.Date(allow_none=True)
-    joined_party_on = fields.Date(allow_none=True)
+    birth_date = Day(allow_none=True)
+    joined_party_on = Day(allow_none=True)
     category = Text(allow_none=True)
     occupation = Text(allow_none=True)
     languages = fields.List(Text())
@@ -151,7 +152,7 @@ class MemberSchema(Schema):
     home_org_id = Text()
     host_org_id = Text(allow_none=True)
     status = Text(metadata={"description": ", ".join(STATUSES)})
-    lost_contact_on = fields.Date(allow_none=True)
+    lost_contact_on = Day(allow_none=True)
     giving_total = fields.Decimal(as_string=True, places=2)
     created_at = fields.DateTime()
 
@@ -171,7 +172,7 @@ class MemberFilterSchema(Schema):
     lost_contact = fields.Boolean(load_default=None)
     age_min = fields.Integer(load_default=None, validate=validate.Range(min=0, max=150))
     age_max = fields.Integer(load_default=None, validate=validate.Range(min=0, max=150))
-    as_of = fields.Date(load_default=None, metadata={"description": "Date ages are computed at; today by default"})
+    as_of = Day(load_default=None, metadata={"description": "Date ages are computed at; today by default"})
     name = Text(load_default=None, validate=validate.Length(min=1, max=100),
                 metadata={"description": "Part of the name."})
 
@@ -197,7 +198,7 @@ class FlowActionSchema(Schema):
                                 metadata={"description": "Target host org (flow-out and move only)"})
     reason = Text(load_default=None, allow_none=True, validate=validate.Length(max=1000),
                            metadata={"description": "Required to refuse"})
-    occurred_on = fields.Date(load_default=None, allow_none=True,
+    occurred_on = Day(load_default=None, allow_none=True,
                               metadata={"description": "When it happened (lost contact on, found on); today by default"})
 
 
@@ -211,7 +212,7 @@ class FlowRecordSchema(Schema):
     actor_key_id = Text()
     actor_org_id = Text(allow_none=True)
     reason = Text(allow_none=True)
-    occurred_on = fields.Date()
+    occurred_on = Day()
     created_at = fields.DateTime()
 
 
@@ -262,7 +263,7 @@ class SelfReportPageSchema(Schema):
 
 
 class ContactAttemptCreateSchema(Schema):
-    attempted_on = fields.Date(required=True)
+    attempted_on = Day(required=True)
     method = Text(required=True, validate=validate.OneOf(
         ("phone", "visit", "relatives", "online", "other")))
     outcome = Text(required=True, validate=validate.Length(min=1, max=1000))
@@ -272,7 +273,7 @@ class ContactAttemptSchema(Schema):
     id = Text()
     member_id = Text()
     org_id = Text(allow_none=True)
-    attempted_on = fields.Date()
+    attempted_on = Day()
     method = Text()
     outcome = Text()
     created_at = fields.DateTime()
@@ -297,7 +298,6 @@ class FoundStatsSchema(Schema):
 
 
 # -- life of the branch ---------------------------------------------------------------------------
-HOURS_FIELD = dict(as_string=True, places=2, validate=validate.Range(min=0, max=1000))
 
 
 class ActivityCreateSchema(Schema):
@@ -307,7 +307,7 @@ class ActivityCreateSchema(Schema):
                        "volunteer service, community service, other"})
     title = Text(required=True, validate=SHORT_TEXT)
     place = Text(load_default=None, allow_none=True, validate=validate.Length(max=200))
-    held_on = fields.Date(required=True)
+    held_on = Day(required=True, years_ahead=1)
 
 
 class ActivitySchema(Schema):
@@ -316,14 +316,15 @@ class ActivitySchema(Schema):
     kind = Text()
     title = Text()
     place = Text(allow_none=True)
-    held_on = fields.Date()
+    held_on = Day()
     created_at = fields.DateTime()
 
 
 class ParticipationCreateSchema(Schema):
     member_id = Text(required=True, validate=UUID_LENGTH)
-    volunteer_hours = fields.Decimal(load_default=None, allow_none=True, **HOURS_FIELD,
-                                     metadata={"description": "Attendance only: hours served"})
+    volunteer_hours = StrictDecimal(load_default=None, allow_none=True, places=2,
+                                    validate=validate.Range(min=0, max=1000),
+                                    metadata={"description": "Attendance only: hours served"})
     reason = Text(load_default=None, allow_none=True, validate=validate.Length(max=1000),
                            metadata={"description": "Leave requests only"})
 
@@ -359,7 +360,7 @@ class TallySchema(Schema):
 class PointRuleSchema(Schema):
     county_org_id = Text(required=True, validate=UUID_LENGTH)
     activity_kind = Text(required=True, validate=validate.OneOf(ACTIVITY_KINDS))
-    points = fields.Integer(required=True, validate=validate.Range(min=0, max=1000))
+    points = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=1000))
 
 
 class PointRuleListSchema(Schema):
@@ -371,9 +372,10 @@ class PointRuleQuerySchema(Schema):
 
 
 class PointAwardSchema(Schema):
-    points = fields.Integer(required=True, validate=validate.Range(min=-1000, max=1000))
+    points = fields.Integer(required=True, strict=True,
+                            validate=validate.Range(min=-1000, max=1000))
     reason = Text(required=True, validate=SHORT_TEXT)
-    earned_on = fields.Date(required=True)
+    earned_on = Day(required=True)
 
 
 class PointEntrySchema(Schema):
@@ -383,7 +385,7 @@ class PointEntrySchema(Schema):
     activity_id = Text(allow_none=True)
     points = fields.Integer()
     reason = Text()
-    earned_on = fields.Date()
+    earned_on = Day()
 
 
 class PointLedgerSchema(Schema):
@@ -415,7 +417,7 @@ class RankingSchema(Schema):
 class VolunteerHoursRowSchema(Schema):
     activity_id = Text()
     title = Text()
-    held_on = fields.Date()
+    held_on = Day()
     hours = fields.Decimal(as_string=True, places=2)
 
 
@@ -427,7 +429,7 @@ class VolunteerHoursSchema(Schema):
 
 # -- care, talent, notices ------------------------------------------------------------------------
 class ElderlyQuerySchema(Schema):
-    as_of = fields.Date(load_default=None, metadata={"description": "Age as of this date; today by default"})
+    as_of = Day(load_default=None, metadata={"description": "Age as of this date; today by default"})
     age = fields.Integer(load_default=60, validate=validate.Range(min=0, max=150))
     org_id = Text(load_default=None, validate=UUID_LENGTH)
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
@@ -435,7 +437,7 @@ class ElderlyQuerySchema(Schema):
 
 
 class CareVisitCreateSchema(Schema):
-    visited_on = fields.Date(required=True)
+    visited_on = Day(required=True)
     notes = Text(required=True, validate=validate.Length(min=1, max=2000))
 
 
@@ -443,7 +445,7 @@ class CareVisitSchema(Schema):
     id = Text()
     member_id = Text()
     org_id = Text(allow_none=True)
-    visited_on = fields.Date()
+    visited_on = Day()
     notes = Text()
 
 
@@ -455,7 +457,7 @@ class HardshipHelpCreateSchema(Schema):
     kind = Text(required=True, validate=validate.OneOf(HARDSHIP_KINDS),
                          metadata={"description": "生活 living, 创业 business, 家庭 family"})
     amount = Money(required=True, minimum_exclusive=Decimal("0.00"))
-    granted_on = fields.Date(required=True)
+    granted_on = Day(required=True)
     notes = Text(load_default=None, allow_none=True, validate=validate.Length(max=2000))
 
 
@@ -465,7 +467,7 @@ class HardshipHelpSchema(Schema):
     org_id = Text(allow_none=True)
     kind = Text()
     amount = Money()
-    granted_on = fields.Date()
+    granted_on = Day()
     notes = Text(allow_none=True)
 
 
@@ -479,7 +481,7 @@ class HonourCreateSchema(Schema):
     org_id = Text(load_default=None, allow_none=True, validate=UUID_LENGTH,
                            metadata={"description": "For an org honour (先进集体); exactly one of member_id, org_id"})
     title = Text(required=True, validate=SHORT_TEXT, metadata={"example": "优秀共产党员"})
-    awarded_on = fields.Date(required=True)
+    awarded_on = Day(required=True)
 
 
 class HonourSchema(Schema):
@@ -487,7 +489,7 @@ class HonourSchema(Schema):
     member_id = Text(allow_none=True)
     org_id = Text(allow_none=True)
     title = Text()
-    awarded_on = fields.Date()
+    awarded_on = Day()
     awarded_by_org_id = Text(allow_none=True)
 
 
@@ -503,7 +505,7 @@ class HonourQuerySchema(Schema):
 class TalentReturnCreateSchema(Schema):
     kind = Text(required=True, validate=validate.OneOf(TALENT_KINDS),
                          metadata={"description": "返乡创业, 村干部, 支部书记"})
-    returned_on = fields.Date(required=True)
+    returned_on = Day(required=True)
     notes = Text(load_default=None, allow_none=True, validate=validate.Length(max=2000))
 
 
@@ -511,7 +513,7 @@ class TalentReturnSchema(Schema):
     id = Text()
     member_id = Text()
     kind = Text()
-    returned_on = fields.Date()
+    returned_on = Day()
     notes = Text(allow_none=True)
 
 
@@ -603,9 +605,13 @@ class ImportCreateSchema(Schema):
 
 
 class ImportOpenSchema(Schema):
-    """What the gateway announces before it sends a file in pieces."""
+    """The caller's own fields of an upload (the JSON form's, or the multipart form's)."""
     format = Text(load_default=None, validate=validate.OneOf(FILE_FORMATS))
     filename = Text(load_default=None, validate=validate.Length(min=1, max=255))
+
+
+class ImportFileSchema(Schema):
+    """What the gateway says of the file before it sends it in pieces."""
     size = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
     sha256 = Text(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
 

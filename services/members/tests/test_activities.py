@@ -74,7 +74,7 @@ def test_sign_up_leave_and_attendance(service, w):
     leave = service.participate(branch, act["id"], "leave", {"member_id": w["a"]["id"], "reason": "加班"})
     assert (leave["status"], leave["leave_reason"]) == ("on_leave", "加班")
     attended = service.participate(branch, act["id"], "attend",
-                                   {"member_id": w["b"]["id"], "volunteer_hours": "8.5"})
+                                   {"member_id": w["b"]["id"], "volunteer_hours": 8.5})
     assert attended["status"] == "attended" and attended["volunteer_hours"] == "8.50"
     with pytest.raises(InvalidTransition):
         service.participate(branch, act["id"], "attend", {"member_id": w["b"]["id"]})
@@ -85,7 +85,7 @@ def test_sign_up_leave_and_attendance(service, w):
     with pytest.raises(NotFound):
         service.participate(office(w["other_branch"]), act["id"], "sign_up", {"member_id": w["a"]["id"]})
     second = activity(service, w, "volunteer_service", held_on="2026-06-01")
-    service.participate(branch, second["id"], "attend", {"member_id": w["b"]["id"], "volunteer_hours": "4"})
+    service.participate(branch, second["id"], "attend", {"member_id": w["b"]["id"], "volunteer_hours": 4})
     hours = service.volunteer_hours(office(w["county"]), w["b"]["id"])
     assert hours["total"] == "12.50" and [i["hours"] for i in hours["items"]] == ["8.50", "4.00"]
 
