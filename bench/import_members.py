@@ -111,8 +111,8 @@ def child(args) -> None:
         profiler.enable()
     started = time.perf_counter()
     with uow.transaction() as tx:
-        batch_id = bulk.open_upload(tx, caller, {"format": args.format, "size": size,
-                                                 "sha256": sha256}).id
+        batch_id = bulk.open_upload(tx, caller, {"format": args.format},
+                                    {"size": size, "sha256": sha256}).id
     with open(path, "rb") as upload:
         seq = 0
         while piece := upload.read(bulk.CHUNK_BYTES):

@@ -310,8 +310,8 @@ def start_member_import(ctx):
     if not size:
         raise HttpError(400, "validation_failed", "invalid input", {"file": ["the file is empty"]})
     stream.seek(0)
-    batch = ctx.call("members", "open_import", {**fields, "size": size,
-                                                 "sha256": digest.hexdigest()}, key)
+    batch = ctx.call("members", "open_import", fields,
+                     {"size": size, "sha256": digest.hexdigest()}, key)
     if batch["status"] != "uploading":
         return 202, batch  # the same upload again with its Idempotency-Key: the first import
     try:

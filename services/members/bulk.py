@@ -45,7 +45,8 @@ from . import events, id_numbers, phones
 from .models import FlowRecord, ImportBatch, ImportFileChunk, ImportRowProblem, Member, OrgUnit
 from .orgs import caller_path, get_org, plausible_id
 from .registry import check_orgs, filtered_members_query, member_values, registration_values
-from .schemas import (EXPORT_ONLY_COLUMNS, IMPORT_COLUMNS, ERROR_FILE_COLUMNS, ImportOpenSchema,
+from .schemas import (EXPORT_ONLY_COLUMNS, IMPORT_COLUMNS, ERROR_FILE_COLUMNS, ImportFileSchema,
+                      ImportOpenSchema,
                       MemberCreateSchema, MemberExportQuerySchema)
 
 CHUNK_BYTES = 1024 * 1024  # the most one staging RPC carries (before base64)
@@ -173,11 +174,11 @@ def file_format_of(data: dict) -> str:
         "give the format (csv or xlsx) or a file name ending in .csv or .xlsx"]})
 
 
-def open_upload(tx: Transaction, caller: Caller, body: dict,
+def open_upload(tx: Transaction, caller: Caller, body: dict, file: dict,
                 idempotency_key: str | None = None) -> ImportBatch:
     """A new import waiting for its file; with an Idempotency-Key already used for the same
     file, that first import (a retried upload imports nothing twice); for another file, a 409."""
-    data = load(ImportOpenSchema, body)
+    data = {**load(ImportOpenSchema, body), **load(ImportFileSchema, file)}
     file_format = file_format_of(data)
     if idempotency_key:
         earlier = tx.session.scalar(select(ImportBatch).where(
@@ -265,8 +266,8 @@ def start_import(tx: Transaction, caller: Caller, body: dict, protector) -> Impo
         raise ValidationFailed("invalid input", {"content_base64": ["not base64"]})
     if not content:
         raise ValidationFailed("invalid input", {"content_base64": ["the file is empty"]})
-    body.update(size=len(content), sha256=hashlib.sha256(content).hexdigest())
-    batch = open_upload(tx, caller, body)
+    batch = open_upload(tx, caller, body, {"size": len(content),
+                                           "sha256": hashlib.sha256(content).hexdigest()})
     for seq, start in enumerate(range(0, len(content), CHUNK_BYTES)):
         append_chunk(tx, caller, batch.id, seq,
                      base64.b64encode(content[start:start + CHUNK_BYTES]).decode(), protector)

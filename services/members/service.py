@@ -302,9 +302,9 @@ class MembersService(HealthCheck):
             return s.ImportBatchSchema().dump(bulk.batch_view(tx.session, batch))
 
     @rpc
-    def open_import(self, caller, body, idempotency_key=None):
+    def open_import(self, caller, body, file, idempotency_key=None):
         with self.db.transaction() as tx:
-            batch = bulk.open_upload(tx, _caller(caller), body, idempotency_key)
+            batch = bulk.open_upload(tx, _caller(caller), body, file, idempotency_key)
             return s.ImportBatchSchema().dump(bulk.batch_view(tx.session, batch))
 
     @rpc

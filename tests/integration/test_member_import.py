@@ -184,3 +184,7 @@ def test_an_upload_over_the_limit_is_413_and_leaves_nothing(platform, world):
     assert platform.scalar("members", "SELECT count(*) FROM import_batches") == 1
     status, body = upload(a["office"], "台账.pdf", small)
     assert status == 400 and "format" in body["error"]["fields"]
+    status, body = a["office"].post("/api/v1/member-imports", {
+        "format": "csv", "content_base64": base64.b64encode(small).decode(), "size": 1})
+    assert status == 400 and "size" in body["error"]["fields"]  # unknown fields are refused
+    assert platform.scalar("members", "SELECT count(*) FROM import_batches") == 1

@@ -183,9 +183,12 @@ def test_unreadable_files_are_400_at_once(service, w, uow):
 def test_upload_in_pieces_in_order_and_the_same_key_gives_the_first_import(service, w, uow):
     county = office(w["county"])
     content = base64.b64decode(csv_body(good_rows(w, 40))["content_base64"])
-    announce = {"filename": "台账.CSV", "size": len(content),
-                "sha256": hashlib.sha256(content).hexdigest()}
-    batch = service.open_import(county, announce, "key-1")
+    announce = {"filename": "台账.CSV"}
+    file = {"size": len(content), "sha256": hashlib.sha256(content).hexdigest()}
+    with pytest.raises(ValidationFailed) as error:  # the caller's fields are only these
+        service.open_import(county, {**announce, "size": 1}, file)
+    assert "size" in error.value.fields
+    batch = service.open_import(county, announce, file, "key-1")
     assert (batch["status"], batch["file_format"]) == ("uploading", "csv")
     pieces = [content[:1000], content[1000:]]
     with pytest.raises(ValidationFailed):  # out of order
@@ -201,14 +204,14 @@ def test_upload_in_pieces_in_order_and_the_same_key_gives_the_first_import(servi
     assert (queued["status"], queued["total_rows"]) == ("queued", 40)
     with pytest.raises(Conflict):  # finished: no more pieces
         service.append_import_chunk(county, batch["id"], 2, "eA==")
-    assert service.open_import(county, announce, "key-1")["id"] == batch["id"]
+    assert service.open_import(county, announce, file, "key-1")["id"] == batch["id"]
     with pytest.raises(Conflict):
-        service.open_import(county, {**announce, "sha256": "0" * 64}, "key-1")
+        service.open_import(county, announce, {**file, "sha256": "0" * 64}, "key-1")
     run(service, uow, queued)
     assert service.get_import(county, batch["id"])["imported"] == 40
     with uow.read() as session:  # the staged file is gone once imported
         assert session.scalar(select(func.count()).select_from(ImportFileChunk)) == 0
-    other = service.open_import(county, announce)
+    other = service.open_import(county, announce, file)
     service.discard_import(county, other["id"])
     with pytest.raises(NotFound):
         service.get_import(county, other["id"])
