@@ -17,22 +17,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table('import_file_chunks',
-                    sa.Column('batch_id', sa.String(length=36), nullable=False),
-                    sa.Column('seq', sa.Integer(), autoincrement=False, nullable=False),
-                    sa.Column('content', sa.LargeBinary(), nullable=False),
-                    sa.ForeignKeyConstraint(['batch_id'], ['import_batches.id']),
-                    sa.PrimaryKeyConstraint('batch_id', 'seq'))
-    op.create_table('import_row_problems',
-                    sa.Column('batch_id', sa.String(length=36), nullable=False),
-                    sa.Column('row_number', sa.Integer(), autoincrement=False, nullable=False),
-                    sa.Column('kind', sa.String(length=20), nullable=False),
-                    sa.Column('fields', sa.JSON(), nullable=True),
-                    sa.Column('duplicate_of_row', sa.Integer(), nullable=True),
-                    sa.Column('member_id', sa.String(length=36), nullable=True),
-                    sa.Column('values_encrypted', sa.Text(), nullable=True),
-                    sa.ForeignKeyConstraint(['batch_id'], ['import_batches.id']),
-                    sa.PrimaryKeyConstraint('batch_id', 'row_number'))
+    # Earlier imports keep their error reports, as rows (their values were never kept). Read
+    # first: on SQLite, altering import_batches recreates it, which rows pointing at it forbid.
+    conn = op.get_bind()
+    old = conn.execute(sa.text("SELECT id, errors, status FROM import_batches")).fetchall()
     with op.batch_alter_table('import_batches') as batch:
         batch.add_column(sa.Column('filename', sa.String(length=255), nullable=True))
         batch.add_column(sa.Column('file_size', sa.BigInteger(), nullable=False, server_default='0'))
@@ -46,37 +34,46 @@ def upgrade() -> None:
         batch.add_column(sa.Column('started_at', sa.DateTime(timezone=True), nullable=True))
         batch.create_unique_constraint('uq_import_batches_idempotency',
                                        ['actor_key_id', 'idempotency_key'])
+        batch.drop_column('pending_rows')
+        batch.drop_column('errors')
     with op.batch_alter_table('members') as batch:
         batch.add_column(sa.Column('import_row', sa.Integer(), nullable=True))
-    # Earlier imports keep their error reports, as rows (their values were never kept).
-    conn = op.get_bind()
-    old = conn.execute(sa.text("SELECT id, errors, status FROM import_batches")).fetchall()
-    problems = sa.table('import_row_problems', sa.column('batch_id'), sa.column('row_number'),
-                        sa.column('kind'), sa.column('fields', sa.JSON()))
+    op.create_table('import_file_chunks',
+                    sa.Column('batch_id', sa.String(length=36), nullable=False),
+                    sa.Column('seq', sa.Integer(), autoincrement=False, nullable=False),
+                    sa.Column('content', sa.LargeBinary(), nullable=False),
+                    sa.ForeignKeyConstraint(['batch_id'], ['import_batches.id']),
+                    sa.PrimaryKeyConstraint('batch_id', 'seq'))
+    problems = op.create_table(
+        'import_row_problems',
+        sa.Column('batch_id', sa.String(length=36), nullable=False),
+        sa.Column('row_number', sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column('kind', sa.String(length=20), nullable=False),
+        sa.Column('fields', sa.JSON(), nullable=True),
+        sa.Column('duplicate_of_row', sa.Integer(), nullable=True),
+        sa.Column('member_id', sa.String(length=36), nullable=True),
+        sa.Column('values_encrypted', sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(['batch_id'], ['import_batches.id']),
+        sa.PrimaryKeyConstraint('batch_id', 'row_number'))
     for batch_id, errors, status in old:
         errors = json.loads(errors) if isinstance(errors, str) else (errors or [])
-        seen = set()
-        rows = []
+        rows = {}
         for error in errors:
-            if error.get("row") in seen:
-                continue
-            seen.add(error.get("row"))
-            rows.append({"batch_id": batch_id, "row_number": error.get("row"), "kind": "invalid",
-                         "fields": error.get("fields")})
+            rows.setdefault(error.get("row"), {"batch_id": batch_id, "row_number": error.get("row"),
+                                               "kind": "invalid", "fields": error.get("fields")})
         if rows:
-            op.bulk_insert(problems, rows)
+            op.bulk_insert(problems, list(rows.values()))
         conn.execute(sa.text("UPDATE import_batches SET invalid = :n WHERE id = :id"),
                      {"n": len(rows), "id": batch_id})
         if status != "done":  # an unfinished import's rows went with pending_rows
             conn.execute(sa.text("UPDATE import_batches SET status = 'failed', failure = :f "
                                  "WHERE id = :id"),
                          {"f": "interrupted by an upgrade: import the file again", "id": batch_id})
-    with op.batch_alter_table('import_batches') as batch:
-        batch.drop_column('pending_rows')
-        batch.drop_column('errors')
 
 
 def downgrade() -> None:
+    op.drop_table('import_row_problems')
+    op.drop_table('import_file_chunks')
     with op.batch_alter_table('import_batches') as batch:
         batch.add_column(sa.Column('errors', sa.JSON(), nullable=False, server_default='[]'))
         batch.add_column(sa.Column('pending_rows', sa.JSON(), nullable=True))
@@ -86,5 +83,3 @@ def downgrade() -> None:
             batch.drop_column(column)
     with op.batch_alter_table('members') as batch:
         batch.drop_column('import_row')
-    op.drop_table('import_row_problems')
-    op.drop_table('import_file_chunks')
