@@ -184,10 +184,13 @@ def open_upload(tx: Transaction, caller: Caller, body: dict, file: dict,
         earlier = tx.session.scalar(select(ImportBatch).where(
             ImportBatch.actor_key_id == caller.key_id, ImportBatch.idempotency_key == idempotency_key))
         if earlier is not None:
-            if earlier.file_sha256 != data["sha256"] or earlier.status == "uploading":
+            if earlier.file_sha256 != data["sha256"]:
                 raise Conflict("this Idempotency-Key was used for another upload", {
                     "Idempotency-Key": ["already used for another file; use a new key"]})
-            return earlier
+            if earlier.status != "uploading":
+                return earlier
+            _drop(tx.session, earlier)  # an upload that broke off: this one starts it again
+            tx.session.flush()
     batch = ImportBatch(id=str(uuid.uuid4()), org_id=caller.org_id, actor_key_id=caller.key_id,
                         actor_role=caller.role, status="uploading", file_format=file_format,
                         filename=data.get("filename"), file_size=data["size"],
@@ -251,9 +254,12 @@ def finish_upload(tx: Transaction, caller: Caller, batch_id: str, protector) -> 
 
 def discard_upload(tx: Transaction, caller: Caller, batch_id: str) -> None:
     """An upload the gateway could not complete leaves nothing behind."""
-    batch = _uploading(tx.session, caller, batch_id)
-    tx.session.execute(delete(ImportFileChunk).where(ImportFileChunk.batch_id == batch.id))
-    tx.session.delete(batch)
+    _drop(tx.session, _uploading(tx.session, caller, batch_id))
+
+
+def _drop(session: Session, batch: ImportBatch) -> None:
+    session.execute(delete(ImportFileChunk).where(ImportFileChunk.batch_id == batch.id))
+    session.delete(batch)
 
 
 def start_import(tx: Transaction, caller: Caller, body: dict, protector) -> ImportBatch:

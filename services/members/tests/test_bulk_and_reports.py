@@ -215,6 +215,13 @@ def test_upload_in_pieces_in_order_and_the_same_key_gives_the_first_import(servi
     service.discard_import(county, other["id"])
     with pytest.raises(NotFound):
         service.get_import(county, other["id"])
+    # an upload that broke off midway is started again by its retry with the same key
+    broken = service.open_import(county, announce, file, "key-2")
+    service.append_import_chunk(county, broken["id"], 0, base64.b64encode(pieces[0]).decode())
+    retried = service.open_import(county, announce, file, "key-2")
+    assert retried["id"] != broken["id"] and retried["status"] == "uploading"
+    with pytest.raises(NotFound):
+        service.get_import(county, broken["id"])
 
 
 def test_a_crashed_import_resumes_after_its_last_committed_batch(service, w, uow, monkeypatch):
