@@ -8,7 +8,7 @@ TEST_PG_DIR ?= /tmp/liudong-test-pg
 TEST_PG_PORT ?= 55432
 export PYTHONWARNINGS := ignore
 
-.PHONY: run test unit integration install infra topology migrate keys deadletters clean
+.PHONY: run cluster test unit integration install infra topology migrate keys deadletters clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "needs Python 3.11 ($(PYTHON))"; exit 1; }
@@ -24,6 +24,11 @@ install: $(STAMP)
 ## A second run reuses what is there.
 run: $(STAMP)
 	$(PY) deploy/local/run.py
+
+## make cluster: a three-node RabbitMQ cluster on this machine (quorum queues on all three) and
+## the platform on it with two replicas of every service; Ctrl-C stops everything.
+cluster: $(STAMP)
+	$(PY) deploy/local/cluster.py
 
 infra: $(STAMP)
 	$(PY) deploy/local/infra.py rabbitmq

@@ -4,8 +4,12 @@ tests that stop and start a broker without touching the one `make run` and the o
     node = RabbitNode("liudong-chaos", base_dir, amqp_port, dist_port)
     node.start(); node.stop_app(); node.start_app(); node.stop()
 
+Nodes started here share the machine's Erlang cookie (they all run as the `rabbitmq` user), so
+they can be joined into one cluster: `second.join_cluster(first)` (see cluster.py).
+
 Debian's rabbitmq-server drops to the `rabbitmq` user, which must own the data directory.
 """
+import json
 import os
 import shutil
 import socket
@@ -13,7 +17,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from infra import RPC_TTL_POLICY
+from infra import RPC_TTL_POLICY, raise_open_files_limit
 
 
 class RabbitNode:
@@ -57,6 +61,7 @@ class RabbitNode:
             shutil.chown(self.base_dir, "rabbitmq", "rabbitmq")
             for path in self.base_dir.rglob("*"):
                 shutil.chown(path, "rabbitmq", "rabbitmq")
+        raise_open_files_limit()  # quorum queues: see infra.raise_open_files_limit
         subprocess.run(["rabbitmq-server", "-detached"], env=self.env(), check=True,
                        capture_output=True)
         self.await_port(timeout)
@@ -89,3 +94,22 @@ class RabbitNode:
 
     def stop(self) -> None:
         self.ctl("stop", check=False)
+
+    # -- clustering ------------------------------------------------------------------------------
+    def join_cluster(self, seed: "RabbitNode") -> None:
+        """Makes this (freshly started, empty) node a member of `seed`'s cluster."""
+        self.ctl("stop_app")
+        self.ctl("reset")
+        self.ctl("join_cluster", seed.node)
+        self.start_app()
+
+    def running_nodes(self) -> list[str]:
+        status = json.loads(self.ctl("cluster_status", "--formatter", "json").stdout)
+        return sorted(status.get("running_nodes", []))
+
+    def queue_leaders(self, vhost: str) -> dict:
+        """{quorum queue name: the node leading it}, as this node sees the cluster."""
+        out = self.ctl("list_queues", "-q", "-p", vhost, "name", "type", "leader",
+                       "--formatter", "json").stdout
+        return {row["name"]: row["leader"] for row in json.loads(out or "[]")
+                if row.get("type") == "quorum"}

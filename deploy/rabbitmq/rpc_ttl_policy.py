@@ -28,8 +28,9 @@ DEFAULT_AMQP_URI = "pyamqp://guest:guest@localhost:5672//"
 
 
 def vhost_of(amqp_uri: str) -> str:
-    """kombu's convention: `...:5672//` is vhost "/", `...:5672/liudong` is "liudong"."""
-    path = urllib.parse.urlsplit(amqp_uri).path
+    """kombu's convention: `...:5672//` is vhost "/", `...:5672/liudong` is "liudong"; of a
+    failover list (`uri;uri;...`, one per cluster node, same vhost) the first."""
+    path = urllib.parse.urlsplit(amqp_uri.split(";")[0]).path
     return urllib.parse.unquote(path[1:]) if len(path) > 1 else "/"
 
 
