@@ -23,7 +23,7 @@ from . import audit, keys
 from .cors import CorsPolicy
 from .errors import HttpError, error_body
 from .json_input import check_content_type, parse_json
-from .ratelimit import RateLimits
+from .ratelimit import RateLimits, SignInThrottle, client_address
 from .routes import ROUTES
 from .rpc import ServiceTimeout, ServiceUnavailable
 
@@ -33,6 +33,9 @@ log = logging.getLogger("gateway")
 # tenant at all and show only what is public.
 PUBLIC_CALLER = Caller(key_id="", role="public", org_id=None)
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# Endpoints answered without a key besides the public routes and the console's pages: limited
+# per client address.
+PUBLIC_PAGES = ("preflight", "health", "openapi", "docs")
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,100}$")
 # A 503 tells the client when to try again (with the same Idempotency-Key for a write).
 RETRY_LATER = {"Retry-After": "5"}
@@ -140,6 +143,8 @@ class Gateway:
         self.max_upload_bytes = max_upload_bytes
         self.rate_limits = rate_limits or RateLimits()
         self.cors = cors or CorsPolicy()
+        self.sign_in_throttle = SignInThrottle()
+        self.audit_denials = audit.DenialBound()
         self.routes = {route.name: route for route in ROUTES}
         self.url_map = Map([Rule(r.path, endpoint=r.name, methods=[r.method]) for r in ROUTES]
                            + [Rule("/api/v1/health", endpoint="health", methods=["GET"]),
@@ -173,7 +178,10 @@ class Gateway:
                 route_label = "preflight"
                 endpoint, status, body = "preflight", 0, self.preflight(adapter, request)
             else:
-                endpoint, path_args = self.match(adapter)
+                endpoint, path_args = self.match_audited(adapter)
+            if (endpoint in PUBLIC_PAGES or endpoint.startswith("console")
+                    or (endpoint in self.routes and self.routes[endpoint].public)):
+                self.rate_limits.hit_public(client_address(request))
             if endpoint == "preflight":
                 pass
             elif endpoint == "health":
@@ -208,6 +216,8 @@ class Gateway:
             response = body if isinstance(body, Response) else self.json_response(status, body)
         except HttpError as exc:
             error_code = exc.code
+            if exc.status == 405 and route_label == "unmatched":
+                audited, route_label = True, getattr(exc, "route_label", route_label)
             response = self.json_response(exc.status, error_body(exc.code, exc.message, exc.fields),
                                           exc.headers)
         except ServiceError as exc:
@@ -237,7 +247,8 @@ class Gateway:
         response.headers["X-Request-Id"] = request_id
         if request.path.startswith("/api/") and "Access-Control-Allow-Origin" not in response.headers:
             response.headers.extend(self.cors.response_headers(request.headers.get("Origin")))
-        if audited and audit.should_record(request.method, response.status_code):
+        if (audited and audit.should_record(request.method, response.status_code, bool(path_args))
+                and self._within_denial_bound(request, caller, response.status_code)):
             self._audit(request, request_id, route_label, caller, ctx, path_args, response,
                         body if error_code is None else None, error_code)
         seconds = time.perf_counter() - started
@@ -248,6 +259,18 @@ class Gateway:
                         key_id=caller.key_id if caller else None)
         logs.set_context(request_id=None)
         return response(environ, start_response)
+
+    def _within_denial_bound(self, request, caller, status: int) -> bool:
+        """Denials (and 404s on ids, 405s) are recorded up to a bound per key or, without one,
+        per client address: a scan of ids or methods must not flood the audit. What is not
+        recorded is counted in `liudong_gateway_audit_suppressed_total`."""
+        if not audit.is_denial(status):
+            return True
+        who = caller.key_id if caller is not None and not caller.is_public else None
+        if self.audit_denials.allows(who or "address:" + client_address(request)):
+            return True
+        self.metrics.audit_suppressed.inc()
+        return False
 
     def _audit(self, request, request_id, route_label, caller, ctx, path_args, response,
                reply, error_code):
@@ -284,6 +307,16 @@ class Gateway:
         except MethodNotAllowed as exc:
             raise HttpError(405, "method_not_allowed", "method not allowed on this route",
                             headers={"Allow": ", ".join(exc.valid_methods or [])})
+
+    def match_audited(self, adapter):
+        """`match`, with the route template on a 405 so that the answer can be audited."""
+        try:
+            return self.match(adapter)
+        except HttpError as exc:
+            if exc.status == 405:
+                allowed = exc.headers["Allow"].split(", ")[0]
+                exc.route_label = adapter.match(method=allowed, return_rule=True)[0].rule
+            raise
 
     @staticmethod
     def is_preflight(request: Request) -> bool:

@@ -7,6 +7,9 @@ while new rows arrive) and export them as CSV (`export_csv`).
 import csv
 import io
 import logging
+import os
+
+from limits import parse, storage, strategies
 
 from sqlalchemy import insert, select
 
@@ -25,8 +28,31 @@ COLUMNS = ("id", "occurred_at", "request_id", "actor_kind", "actor_id", "role", 
            "method", "route", "object_id", "status", "outcome", "error_code")
 
 
-def should_record(method: str, status: int) -> bool:
-    return method not in READ_METHODS or status in DENIED_STATUSES
+# Answers that probe rather than act: a 404 on an object id (another tenant's, or none) and a
+# method a route does not take. Recorded like denials, and bounded like them.
+PROBE_STATUSES = (404, 405)
+
+
+def should_record(method: str, status: int, on_object: bool = False) -> bool:
+    """Every write; every denial, 405 and 404 on an id route, reads included."""
+    return (method not in READ_METHODS or status in DENIED_STATUSES or status == 405
+            or (on_object and status == 404))
+
+
+def is_denial(status: int) -> bool:
+    return status in DENIED_STATUSES or status in PROBE_STATUSES
+
+
+class DenialBound:
+    """At most `GATEWAY_AUDIT_DENIALS_LIMIT` (default `100/minute`) denial rows per key or
+    client address (a moving window, in this process's memory like the rate limits)."""
+
+    def __init__(self, limit: str | None = None):
+        self.limit = parse(limit or os.environ.get("GATEWAY_AUDIT_DENIALS_LIMIT", "100/minute"))
+        self.limiter = strategies.MovingWindowRateLimiter(storage.MemoryStorage())
+
+    def allows(self, who: str) -> bool:
+        return self.limiter.hit(self.limit, "audit-denials:" + who)
 
 
 def outcome_of(status: int) -> str:

@@ -16,6 +16,9 @@ class GatewayMetrics:
                                registry=self.registry)
         self.rpc_calls = Counter("liudong_rpc_calls", "RPC calls from the gateway by outcome.",
                                  ["service", "method", "outcome"], registry=self.registry)
+        self.audit_suppressed = Counter(
+            "liudong_gateway_audit_suppressed", "Denials not written to the audit: over the "
+            "bound per key or address (GATEWAY_AUDIT_DENIALS_LIMIT).", registry=self.registry)
         self.rpc_duration = Histogram("liudong_rpc_call_duration_seconds", "RPC call time.",
                                       ["service", "method"], buckets=BUCKETS,
                                       registry=self.registry)

@@ -159,17 +159,22 @@ def console_login(gateway, request, request_id):
     username = request.form.get("username", "")[:64]
     password = request.form.get("password", "")[:200]
     from .errors import HttpError
+    from .ratelimit import client_address
+    # The same throttle as POST /api/v1/sessions: per client address and username.
+    throttle, address = gateway.sign_in_throttle, client_address(request)
     try:
-        gateway.rate_limits.hit("sign-in:" + username, keys.SIGN_IN_LIMIT)
-    except HttpError:
-        return _html(LOGIN_FORM.format(message="<p class='err'>Too many attempts; wait a "
-                                               "minute.</p>"), status=429)
+        throttle.check(address, username)
+    except HttpError as exc:
+        return _html(LOGIN_FORM.format(message=f"<p class='err'>Too many attempts; wait "
+                                               f"{exc.headers['Retry-After']} s.</p>"), status=429)
     with gateway.key_sessions() as session:
         signed_in = keys.sign_in(session, username, password) if username and password else None
         session.commit()
     if signed_in is None:
+        throttle.failed(address, username)
         return _html(LOGIN_FORM.format(
             message="<p class='err'>Wrong username or password.</p>"), status=401)
+    throttle.succeeded(address, username)
     staff_session, token = signed_in
     response = redirect("/console", code=303)
     response.set_cookie(COOKIE, token, httponly=True, samesite="Strict", path="/console",

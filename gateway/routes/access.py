@@ -11,6 +11,7 @@ from services.plumbing.validation import load
 
 from .. import audit, keys
 from ..errors import HttpError
+from ..ratelimit import client_address
 from ..models import ApiKey, StaffUser
 from ..schemas import (AuditExportQuerySchema, AuditQuerySchema, KeyCreateSchema,
                        KeyRotateSchema, SessionCreateSchema, StaffUserCreateSchema)
@@ -105,12 +106,15 @@ def list_staff_users(ctx):
 
 def create_session(ctx):
     data = load(SessionCreateSchema, ctx.json_body())
-    ctx.gateway.rate_limits.hit("sign-in:" + data["username"], keys.SIGN_IN_LIMIT)
+    throttle, address = ctx.gateway.sign_in_throttle, client_address(ctx.request)
+    throttle.check(address, data["username"])
     with ctx.gateway.key_sessions() as session:
         signed_in = keys.sign_in(session, data["username"], data["password"])
         if signed_in is None:
             session.rollback()
+            throttle.failed(address, data["username"])
             raise HttpError(401, "unauthenticated", "wrong username or password")
+        throttle.succeeded(address, data["username"])
         staff_session, token = signed_in
         user = session.get(StaffUser, staff_session.user_id)
         session.commit()
