@@ -52,6 +52,15 @@ test: $(STAMP)
 	  $(PY) -m pytest -q -ra services gateway tests; \
 	  status=$$?; $(PY) deploy/local/infra.py postgres-down $(TEST_PG_DIR); exit $$status
 
+## make bench: the platform against the naive nameko chain (bench/chain.py, issue 13) on a
+## PostgreSQL cluster and a RabbitMQ vhost of its own; installs Debian's wrk when missing (root).
+## About 5 minutes; never part of `make test`. BENCH_ARGS="--seconds 20" to change the load.
+bench: $(STAMP)
+	command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq --no-install-recommends wrk; } \
+	  || { echo "needs Debian's wrk: apt-get install wrk (as root)"; exit 1; }
+	$(PY) deploy/local/infra.py rabbitmq
+	$(PY) bench/chain.py $(BENCH_ARGS)
+
 unit: $(STAMP)
 	$(PY) -m pytest -q services gateway
 

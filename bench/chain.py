@@ -1,0 +1,355 @@
+"""The platform against the naive nameko chain (issue 13), side by side, from outside with `wrk`.
+
+`make bench` runs this. It starts a throw-away PostgreSQL cluster of its own (under /tmp) and a
+RabbitMQ vhost of its own on the shared broker, then
+  (a) the platform as real processes, as `make run` runs them (the chaos test's `Stack`:
+      supervised services and gateway, one process each), and
+  (b) the naive baseline (bench/baselines/naive_chain.py: `@http` -> RPC -> one INSERT ->
+      EventDispatcher -> event_handler INSERT), three processes,
+and puts the same load on both: `wrk` with --connections for --seconds per scenario (after a
+short warm-up). Printed per scenario: requests/s, p50, p99 and the ratio platform/baseline,
+with the HTTP statuses counted (a fast stream of 4xx is not a result); then the event lag
+(member registered in the members service -> handled by the desk's projection, p50/p99) and
+how long the outboxes took to drain after each write load.
+
+    PYTHONWARNINGS=ignore .venv/bin/python bench/chain.py [--seconds 10] [--connections 10]
+        [--only register get ...] [--profile DIR]
+
+--profile DIR: `py-spy record` on the members process and the gateway during the
+registration load, flame graphs (SVG) and raw samples written to DIR.
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "deploy" / "local"))
+
+import requests  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+
+import infra  # noqa: E402
+from supervisor import Supervisor  # noqa: E402
+from services import SERVICE_CLASSES  # noqa: E402
+from tests.chaos.test_faults_under_load import Stack, build_world  # noqa: E402
+from tests.fixtures import free_port  # noqa: E402
+
+LUA = REPO / "bench" / "load.lua"
+WARM_UP_SECONDS = 2
+SCENARIOS = ("register", "get", "list", "submit", "gift")
+WRITES = ("register", "submit", "gift")
+BROKER_HOST = "127.0.0.1:5672"
+
+
+class SharedBroker:
+    """The shared RabbitMQ on :5672, seen the way the chaos test's Stack expects a broker."""
+
+    def add_vhost(self, name: str) -> None:
+        infra.vhost_add(name)
+
+    def uri(self, vhost: str) -> str:
+        return f"amqp://guest:guest@{BROKER_HOST}/{vhost}"
+
+
+def wait_until(predicate, timeout: float, what: str, interval: float = 0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise SystemExit(f"timed out after {timeout}s waiting for {what}")
+
+
+def http_ok(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=3).status_code < 500
+    except requests.RequestException:
+        return False
+
+
+# -- the naive baseline -----------------------------------------------------------------------
+class Naive:
+    def __init__(self, broker: SharedBroker, admin_engine, log_dir: Path):
+        self.vhost = f"bench-naive-{uuid.uuid4().hex[:6]}"
+        broker.add_vhost(self.vhost)
+        self.db_name = f"bench_naive_{uuid.uuid4().hex[:8]}"
+        with admin_engine.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{self.db_name}"'))
+        self.db_url = admin_engine.url.set(database=self.db_name).render_as_string(
+            hide_password=False)
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        env = dict(os.environ, AMQP_URI=broker.uri(self.vhost), NAIVE_DATABASE_URL=self.db_url,
+                   NAIVE_PORT=str(self.port), PYTHONWARNINGS="ignore")
+        subprocess.run([sys.executable, "-c", "from bench.baselines.naive_chain import "
+                        "create_schema; create_schema()"], cwd=REPO, env=env, check=True)
+        self.supervisor = Supervisor(log_dir, say=lambda m: print(f"[naive] {m}"))
+        # the consumers first: an event dispatched before its queue exists would be lost
+        for part in ("projection", "store", "http"):
+            self.supervisor.add(f"naive-{part}", [sys.executable, "-m",
+                                                  "bench.baselines.naive_chain", part],
+                                cwd=REPO, env=env)
+        self.supervisor.start_all()
+        self.engine = create_engine(self.db_url)
+        wait_until(lambda: http_ok(f"{self.base}/members"), 60, "the naive chain to answer")
+
+    def scalar(self, sql: str):
+        with self.engine.connect() as conn:
+            return conn.execute(text(sql)).scalar()
+
+    def close(self, admin_engine) -> None:
+        self.supervisor.stop_all()
+        self.engine.dispose()
+        infra.vhost_delete(self.vhost)
+        with admin_engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)'))
+
+
+# -- load -------------------------------------------------------------------------------------
+def wrk(url: str, mode: str, seconds: float, connections: int, headers: dict,
+        body: dict | None = None) -> dict:
+    argv = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{max(1, round(seconds))}s", "--timeout", "10s",
+            "-s", str(LUA)]
+    for name, value in headers.items():
+        argv += ["-H", f"{name}: {value}"]
+    argv += [url, "--", mode, uuid.uuid4().hex[:12]]
+    if body is not None:
+        argv.append(json.dumps(body, ensure_ascii=False))
+    out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout
+    line = next(line for line in out.splitlines() if line.startswith("BENCH "))
+    return json.loads(line[len("BENCH "):])
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def platform_targets(stack: Stack, world: dict) -> dict:
+    office = world["office"].headers["Authorization"]
+    desk = world["desk"].headers["Authorization"]
+    json_type = {"Content-Type": "application/json"}
+    return {
+        "register": (f"{stack.base}/members", {"Authorization": office} | json_type, {
+            "name": "党员", "id_number": "ID_NUMBER", "phone": "13800001234",
+            "home_org_id": world["township"], "host_org_id": world["branch"]}),
+        "get": (None, {"Authorization": office}, None),  # the URL once a member exists
+        "list": (f"{stack.base}/members", {"Authorization": office}, None),
+        "submit": (f"{stack.base}/requests", {"Authorization": desk} | json_type, {
+            "requester_name": "西木拉", "category": "social_insurance",
+            "description": "社保缴费"}),
+        "gift": (f"{stack.base}/campaigns/{world['campaign']}/donations",
+                 {"Authorization": office} | json_type,
+                 {"amount": "12.34", "donor_name": "老乡"}),
+    }
+
+
+def naive_targets(naive: Naive) -> dict:
+    json_type = {"Content-Type": "application/json"}
+    return {
+        "register": (f"{naive.base}/members", json_type, {"name": "党员", "id_number": "ID_NUMBER",
+                                                         "phone": "13800001234"}),
+        "get": (None, {}, None),
+        "list": (f"{naive.base}/members", {}, None),
+        "submit": (f"{naive.base}/requests", json_type, {"requester_name": "西木拉",
+                                                          "description": "社保缴费"}),
+        "gift": (f"{naive.base}/donations", json_type, {"amount": "12.34"}),
+    }
+
+
+def first_member_url(list_url: str, headers: dict) -> str:
+    items = requests.get(list_url, headers=headers, timeout=10).json()["items"]
+    return f"{list_url}/{items[0]['id']}"
+
+
+def run_scenarios(name: str, targets: dict, only, seconds, connections, after_write) -> dict:
+    results = {}
+    for scenario in only:
+        url, headers, body = targets[scenario]
+        if scenario == "get":
+            url = first_member_url(targets["list"][0], targets["list"][1])
+        mode = {"get": "read", "list": "read"}.get(scenario, scenario)
+        wrk(url, mode, WARM_UP_SECONDS, connections, headers, body)
+        result = wrk(url, mode, seconds, connections, headers, body)
+        if scenario in WRITES:
+            result.update(after_write())
+        results[scenario] = result
+        print(f"[{name}] {scenario}: {result}", flush=True)
+    return results
+
+
+# -- what the platform did after the load ------------------------------------------------------
+def outbox_drain_seconds(stack: Stack) -> float:
+    """From the end of the load until no service has an unpublished event."""
+    started = time.monotonic()
+    wait_until(lambda: all(stack.scalar(s, "SELECT count(*) FROM outbox "
+                                           "WHERE published_at IS NULL") == 0
+                           for s in SERVICE_CLASSES), 120, "the outboxes to drain", 0.05)
+    return round(time.monotonic() - started, 2)
+
+
+def desk_caught_up_seconds(stack: Stack) -> float:
+    started = time.monotonic()
+    total = stack.scalar("members", "SELECT count(*) FROM members")
+    wait_until(lambda: stack.scalar("services_desk", "SELECT count(*) FROM members_projection")
+               >= total, 120, "the desk projection to catch up", 0.05)
+    return round(time.monotonic() - started, 2)
+
+
+def platform_event_lag(stack: Stack) -> dict:
+    """member.registered: written to the members outbox (in the registering transaction) ->
+    recorded as handled by the desk's projection (processed_events, same transaction as the
+    projection row). Both stamps come from this machine's clock."""
+    members = create_engine(stack.dbs.url("members"))
+    desk = create_engine(stack.dbs.url("services_desk"))
+    try:
+        with members.connect() as conn:
+            written = dict(conn.execute(text(
+                "SELECT event_id, occurred_at FROM outbox WHERE event_type = 'member.registered'")).all())
+        with desk.connect() as conn:
+            handled = dict(conn.execute(text(
+                "SELECT event_id, processed_at FROM processed_events "
+                "WHERE consumer LIKE '%on_member_registered'")).all())
+    finally:
+        members.dispose()
+        desk.dispose()
+    lags = [(handled[e] - written[e]).total_seconds() * 1000 for e in written if e in handled]
+    return {"events": len(lags), "p50_ms": round(percentile(lags, 50), 1),
+            "p99_ms": round(percentile(lags, 99), 1)}
+
+
+def naive_event_lag(naive: Naive) -> dict:
+    with naive.engine.connect() as conn:
+        lags = [row[0] * 1000 for row in conn.execute(text(
+            "SELECT extract(epoch FROM p.handled_at - r.created_at) FROM records r "
+            "JOIN projection p USING (id) WHERE r.kind = 'members'"))]
+    return {"events": len(lags), "p50_ms": round(percentile(lags, 50), 1),
+            "p99_ms": round(percentile(lags, 99), 1)}
+
+
+# -- profiling -----------------------------------------------------------------------------------
+def start_profiles(stack: Stack, directory: Path, seconds: float) -> list:
+    directory.mkdir(parents=True, exist_ok=True)
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    profiles = []
+    for name in ("members-0", "gateway"):
+        pid = stack.supervisor.pid(name)
+        for fmt, suffix in (("flamegraph", "svg"), ("raw", "txt")):
+            profiles.append(subprocess.Popen(
+                [spy, "record", "--pid", str(pid), "--duration", str(int(seconds)),
+                 "--rate", "100", "--format", fmt, "--output",
+                 str(directory / f"{name}-register.{suffix}"), "--nonblocking"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    return profiles
+
+
+# -- the report ----------------------------------------------------------------------------------
+def print_table(platform: dict, naive: dict) -> None:
+    print("\n| scenario | platform req/s | p50 ms | p99 ms | naive req/s | p50 ms | p99 ms "
+          "| req/s ratio | p99 ratio | platform statuses |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for scenario in platform:
+        p, n = platform[scenario], naive.get(scenario)
+        if n is None:
+            continue
+        print(f"| {scenario} | {p['rps']:.0f} | {p['p50_ms']:.0f} | {p['p99_ms']:.0f} | "
+              f"{n['rps']:.0f} | {n['p50_ms']:.0f} | {n['p99_ms']:.0f} | "
+              f"{p['rps'] / n['rps']:.2f} | {p['p99_ms'] / n['p99_ms']:.2f} | {p['statuses']} |")
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--connections", type=int, default=10)
+    parser.add_argument("--only", nargs="+", choices=SCENARIOS, default=list(SCENARIOS))
+    parser.add_argument("--skip-naive", action="store_true")
+    parser.add_argument("--profile", type=Path, help="py-spy flame graphs of the registration "
+                                                     "load go to this directory")
+    args = parser.parse_args(argv)
+    if "get" in args.only and "register" not in args.only:
+        args.only.insert(0, "register")  # a member to read
+    if not shutil.which("wrk"):
+        raise SystemExit("needs Debian's `wrk` (make bench installs it as root)")
+
+    if not infra.port_open(5672):
+        raise SystemExit("needs RabbitMQ on :5672 (make bench starts it)")
+    base = Path(tempfile.mkdtemp(prefix="liudong-bench-"))
+    base.chmod(0o755)  # the cluster runs as the `postgres` user, who must reach its data
+    data_dir, port = str(base / "data"), free_port()
+    infra.postgres_up(data_dir, port)
+    admin = create_engine(f"postgresql+psycopg2://postgres@127.0.0.1:{port}/postgres",
+                          isolation_level="AUTOCOMMIT")
+    broker = SharedBroker()
+    stack = naive = None
+    started = time.monotonic()
+    try:
+        stack = Stack(broker, {"dir": data_dir, "port": port, "engine": admin}, base, replicas=1)
+        wait_until(stack.healthy, 120, "the platform to be healthy", 0.5)
+        world = build_world(stack)
+        print(f"[bench] platform up in {time.monotonic() - started:.0f} s", flush=True)
+        drains = {}
+
+        def after_platform_write():
+            return {"outbox_drain_s": outbox_drain_seconds(stack),
+                    "desk_caught_up_s": desk_caught_up_seconds(stack)}
+
+        if args.profile and "register" in args.only:
+            profiles = start_profiles(stack, args.profile, WARM_UP_SECONDS + args.seconds)
+        platform = run_scenarios("platform", platform_targets(stack, world), args.only,
+                                 args.seconds, args.connections, after_platform_write)
+        if args.profile and "register" in args.only:
+            for profile in profiles:
+                profile.wait(60)
+        lag = platform_event_lag(stack)
+        print(f"[platform] event lag member.registered -> desk projection: {lag}", flush=True)
+        naive_results, naive_lag = {}, None
+        if not args.skip_naive:
+            naive = Naive(broker, admin, base / "naive-log")
+
+            def after_naive_write():
+                begun = time.monotonic()
+                wait_until(lambda: naive.scalar("SELECT count(*) FROM projection")
+                           >= naive.scalar("SELECT count(*) FROM records"), 120,
+                           "the naive projection to catch up", 0.05)
+                return {"projection_caught_up_s": round(time.monotonic() - begun, 2)}
+
+            naive_results = run_scenarios("naive", naive_targets(naive), args.only, args.seconds,
+                                          args.connections, after_naive_write)
+            naive_lag = naive_event_lag(naive)
+            print(f"[naive] event lag created -> projection: {naive_lag}", flush=True)
+        print_table(platform, naive_results)
+        print(f"\nevent lag, member registered -> desk projection: p50 {lag['p50_ms']} ms, "
+              f"p99 {lag['p99_ms']} ms over {lag['events']} events"
+              + (f" (naive chain: p50 {naive_lag['p50_ms']} ms, p99 {naive_lag['p99_ms']} ms)"
+                 if naive_lag else ""))
+        for scenario in WRITES:
+            if scenario in platform:
+                print(f"after the {scenario} load: outboxes drained in "
+                      f"{platform[scenario]['outbox_drain_s']} s, desk projection caught up in "
+                      f"{platform[scenario]['desk_caught_up_s']} s")
+        print(f"whole run: {time.monotonic() - started:.0f} s; load average at the end "
+              f"{os.getloadavg()[0]:.1f} (other work on this machine skews every figure)")
+    finally:
+        if naive is not None:
+            naive.close(admin)
+        if stack is not None:
+            stack.close()
+            infra.vhost_delete(stack.vhost)
+        admin.dispose()
+        infra.postgres_down(data_dir)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
