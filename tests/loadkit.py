@@ -17,6 +17,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
@@ -40,8 +41,9 @@ CLIENTS = 4
 RETRYABLE = (429, 502, 503, 504)
 
 
-@pytest.fixture(scope="module")
-def postgres():
+@contextmanager
+def own_postgres():
+    """A PostgreSQL cluster of the caller's own, on a free port, removed afterwards."""
     base = Path(tempfile.mkdtemp(prefix="liudong-chaos-pg-"))
     base.chmod(0o755)  # the cluster runs as the `postgres` user, who must reach its data
     data_dir = str(base / "data")
@@ -54,6 +56,12 @@ def postgres():
     engine.dispose()
     infra.postgres_down(data_dir)
     shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    with own_postgres() as database:
+        yield database
 
 
 def restart_postgres(postgres) -> None:
@@ -168,8 +176,8 @@ def session(key: str) -> requests.Session:
 class Load:
     """Client threads that write until told to stop; every write retried with its key."""
 
-    def __init__(self, stack: Stack, world: dict):
-        self.stack, self.world = stack, world
+    def __init__(self, stack: Stack, world: dict, kinds=("member", "gift", "request")):
+        self.stack, self.world, self.kinds = stack, world, kinds
         self.stopping = False
         self.acknowledged = {"member": [], "gift": [], "request": []}
         self.statuses = Counter()
@@ -218,7 +226,7 @@ class Load:
         turn = number
         while not self.stopping:
             turn += 1
-            kind = ("member", "gift", "request")[turn % 3]
+            kind = self.kinds[turn % len(self.kinds)]
             if kind == "member":
                 serial = self.next_serial()
                 reply = self.write(w["office"], "/members", {

@@ -8,7 +8,9 @@ ports (5681..5683, 25681..25683) and data directory, are joined into one cluster
 queue is a quorum queue replicated on all three, so one node may stop without losing a queue or
 a message. Services and the gateway get the list of the three addresses (AMQP_URI with `;`
 between them: kombu connects to the first that answers and fails over to the next). Databases
-are the SQLite files of `make run` unless `<SERVICE>_DATABASE_URL` points at PostgreSQL.
+are PostgreSQL (replicas share the outbox and the webhooks' deliveries with SKIP LOCKED): a
+cluster of this command's own on :55434 (data under the system's temporary directory), one
+database per process, unless `<SERVICE>_DATABASE_URL` is set.
 The test under load is tests/cluster/test_node_failure_under_load.py; it uses LocalCluster too.
 """
 import os
@@ -30,6 +32,7 @@ CLUSTER_SIZE = 3
 FIRST_AMQP_PORT = 5681
 FIRST_DIST_PORT = 25681
 REPLICAS = 2
+POSTGRES_PORT = 55434
 
 
 class LocalCluster:
@@ -74,6 +77,21 @@ class LocalCluster:
         raise RuntimeError(f"no node could tell the leader of {queue}")
 
 
+def postgres_database(name: str) -> str:
+    """The URL of database `name` on the local cluster, created when missing."""
+    from sqlalchemy import create_engine, text
+    server = f"postgresql+psycopg2://postgres@127.0.0.1:{POSTGRES_PORT}"
+    engine = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                {"name": name}).scalar():
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+    return f"{server}/{name}"
+
+
 def main() -> None:
     import infra
     from supervisor import Supervisor
@@ -96,6 +114,12 @@ def main() -> None:
     cluster.add_vhost(vhost)
     env = dict(os.environ, AMQP_URI=cluster.uri(vhost), GATEWAY_PORT=os.environ.get(
         "GATEWAY_PORT", "8090"), LIUDONG_VAR_DIR=str(base))
+    pg_dir = Path(tempfile.gettempdir()) / "liudong-cluster-pg"
+    pg_dir.mkdir(exist_ok=True)
+    pg_dir.chmod(0o755)
+    infra.postgres_up(str(pg_dir / "data"), POSTGRES_PORT)
+    for process in list(SERVICE_CLASSES) + ["gateway"]:
+        env.setdefault(f"{process.upper()}_DATABASE_URL", postgres_database(process))
     subprocess.run([sys.executable, "-m", "services.plumbing.topology"], check=True, cwd=REPO,
                    env=env, stdout=subprocess.DEVNULL)
     subprocess.run([sys.executable, "-m", "services.plumbing.migrate"], check=True, cwd=REPO,
@@ -130,6 +154,7 @@ def main() -> None:
     finally:
         supervisor.stop_all()
         cluster.stop()
+        infra.postgres_down(str(pg_dir / "data"))
         print("[cluster] stopped", flush=True)
 
 
