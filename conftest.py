@@ -1,5 +1,7 @@
 """Root conftest: eventlet must patch the standard library before anything else is imported
 (plain pytest no longer does it for nameko)."""
+import os
+
 import eventlet
 
 eventlet.monkey_patch()
@@ -7,5 +9,9 @@ eventlet.monkey_patch()
 import warnings  # noqa: E402
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
+
+# Every platform a test starts is a throw-away one: members may use the built-in ID-number keys
+# (the processes the end-to-end tests start inherit this).
+os.environ.setdefault("LIUDONG_LOCAL_RUN", "1")
 
 pytest_plugins = ["tests.fixtures"]

@@ -150,10 +150,11 @@ class Gateway:
                            + [Rule("/api/v1/health", endpoint="health", methods=["GET"]),
                               Rule("/api/v1/openapi.json", endpoint="openapi", methods=["GET"]),
                               Rule("/api/v1/docs", endpoint="docs", methods=["GET"]),
-                              Rule("/console", endpoint="console", methods=["GET"]),
-                              Rule("/console/login", endpoint="console_login", methods=["POST"]),
-                              Rule("/console/logout", endpoint="console_logout",
-                                   methods=["POST"])],
+                              Rule("/api/v1/docs/<asset>", endpoint="docs", methods=["GET"]),
+                              # the console routes its own pages (gateway/console)
+                              Rule("/console", endpoint="console", methods=["GET", "POST"]),
+                              Rule("/console/<path:page>", endpoint="console",
+                                   methods=["GET", "POST"])],
                            strict_slashes=False)
         self._openapi_document = openapi_document
 

@@ -58,7 +58,7 @@ ID_KEY_PROCESSES = {"members", "services_desk", "donations"}
 # Every environment variable a platform container may be given (all are read by the code).
 APP_ENV = ({"AMQP_URI", "GATEWAY_RPC_TIMEOUT_SECONDS", "LIUDONG_MAX_WORKERS",
             "LIUDONG_EVENT_MAX_RETRIES", "GATEWAY_HOST", "GATEWAY_PORT", "LIUDONG_VAR_DIR",
-            "RABBITMQ_MANAGEMENT_URL"}
+            "RABBITMQ_MANAGEMENT_URL", "LIUDONG_LOCAL_RUN"}
            | ID_KEYS | set(DB_URL.values()) | {f"{p.upper()}_METRICS_PORT" for p in PROCESSES})
 
 # Metric name as scraped -> its labels (besides job and instance).

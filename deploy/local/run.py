@@ -32,6 +32,9 @@ PORT = int(os.environ.get("GATEWAY_PORT", 8080))
 # Webhook receivers of a local run live on this machine: let the webhooks service call loopback
 # (anywhere else only public addresses are called; see gateway/webhooks/addresses.py).
 os.environ.setdefault("WEBHOOK_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128")
+# A throw-away platform with demo data: members may use the built-in ID-number keys (anywhere
+# else it refuses to start without real ones; services/plumbing/config.py).
+os.environ.setdefault("LIUDONG_LOCAL_RUN", "1")
 BASE = f"http://127.0.0.1:{PORT}/api/v1"
 
 

@@ -79,8 +79,60 @@ def service_config(service: str) -> dict:
         "EVENT_MAX_RETRIES": event_retry_settings()[0],
         "EVENT_RETRY_BASE_SECONDS": event_retry_settings()[1],
         "OUTBOX_POLL_SECONDS": env_float("LIUDONG_OUTBOX_POLL_SECONDS", 0.5),
-        # The ID-number protection keys; the defaults are for local runs only.
-        "ID_HASH_KEY": os.environ.get("LIUDONG_ID_HASH_KEY", "local-only-id-hash-key"),
-        "ID_ENCRYPTION_KEY": os.environ.get(
-            "LIUDONG_ID_ENCRYPTION_KEY", "bG9jYWwtb25seS1pZC1lbmNyeXB0aW9uLWtleS0wMDA="),
-    }
+    } | (id_keys() if service in ID_KEY_SERVICES else {})
+
+
+# -- the ID-number keys ----------------------------------------------------------------------------
+# Only members reads ID numbers; the others never get the keys.
+ID_KEY_SERVICES = ("members",)
+# Built-in keys for a throw-away platform on one machine (`make run`, docker compose, the
+# tests): allowed only where LIUDONG_LOCAL_RUN=1, never anywhere real data lives.
+LOCAL_ID_HASH_KEY = "local-only-id-hash-key"
+LOCAL_ID_ENCRYPTION_KEY = "bG9jYWwtb25seS1pZC1lbmNyeXB0aW9uLWtleS0wMDA="
+MIN_HASH_KEY_LENGTH = 32
+
+
+class MissingIdKeys(SystemExit):
+    """A process that would protect ID numbers with no key, a placeholder or a local-only key
+    outside a local run stops at start-up with this one message."""
+
+
+def local_run() -> bool:
+    return os.environ.get("LIUDONG_LOCAL_RUN") == "1"
+
+
+def id_keys(hash_env: str = "LIUDONG_ID_HASH_KEY",
+            encryption_env: str = "LIUDONG_ID_ENCRYPTION_KEY") -> dict:
+    """{"ID_HASH_KEY", "ID_ENCRYPTION_KEY"} from those environment variables, checked: a key must be set (outside a local run), not a placeholder (CHANGE-ME), not a
+    local-only key outside a local run; the hash key at least 32 characters, the encryption key
+    32 url-safe base64-encoded bytes."""
+    import base64
+    import binascii
+    hash_key = os.environ.get(hash_env)
+    encryption_key = os.environ.get(encryption_env)
+    if hash_key is None and encryption_key is None and local_run():
+        return {"ID_HASH_KEY": LOCAL_ID_HASH_KEY, "ID_ENCRYPTION_KEY": LOCAL_ID_ENCRYPTION_KEY}
+    problems = []
+    for name, value, local in ((hash_env, hash_key, LOCAL_ID_HASH_KEY),
+                               (encryption_env, encryption_key, LOCAL_ID_ENCRYPTION_KEY)):
+        if not value:
+            problems.append(f"{name} is not set")
+        elif "CHANGE-ME" in value.upper():
+            problems.append(f"{name} is still the placeholder from deploy/k8s/secret.yaml")
+        elif value == local and not local_run():
+            problems.append(f"{name} is the built-in local-only key")
+    if hash_key and not problems and hash_key != LOCAL_ID_HASH_KEY \
+            and len(hash_key) < MIN_HASH_KEY_LENGTH:
+        problems.append(f"{hash_env} needs at least {MIN_HASH_KEY_LENGTH} characters")
+    if encryption_key and not problems:
+        try:
+            valid = len(base64.urlsafe_b64decode(encryption_key.encode())) == 32
+        except (binascii.Error, ValueError):
+            valid = False
+        if not valid:
+            problems.append(f"{encryption_env} must be 32 url-safe base64-encoded bytes")
+    if problems:
+        raise MissingIdKeys("refusing to start: " + "; ".join(problems) + " (see deploy/README.md, "
+                            "'ID-number keys'; LIUDONG_LOCAL_RUN=1 allows built-in keys on a "
+                            "throw-away local platform)")
+    return {"ID_HASH_KEY": hash_key, "ID_ENCRYPTION_KEY": encryption_key}
