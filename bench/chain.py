@@ -47,6 +47,8 @@ WARM_UP_SECONDS = 2
 SCENARIOS = ("register", "get", "list", "submit", "gift")
 WRITES = ("register", "submit", "gift")
 BROKER_HOST = "127.0.0.1:5672"
+SERIALS_PER_RUN = 200_000  # 200 birth days of 1,000 numbers: more than one run ever sends
+runs_started = 0
 
 
 class SharedBroker:
@@ -121,9 +123,10 @@ def wrk(url: str, mode: str, seconds: float, connections: int, headers: dict,
             "-s", str(LUA)]
     for name, value in headers.items():
         argv += ["-H", f"{name}: {value}"]
-    argv += [url, "--", mode, uuid.uuid4().hex[:12]]
-    if body is not None:
-        argv.append(json.dumps(body, ensure_ascii=False))
+    global runs_started
+    runs_started += 1
+    argv += [url, "--", mode, uuid.uuid4().hex[:12], json.dumps(body, ensure_ascii=False),
+             str(runs_started * SERIALS_PER_RUN)]
     out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout
     line = next(line for line in out.splitlines() if line.startswith("BENCH "))
     return json.loads(line[len("BENCH "):])
@@ -216,7 +219,7 @@ def platform_event_lag(stack: Stack) -> dict:
     try:
         with members.connect() as conn:
             written = dict(conn.execute(text(
-                "SELECT event_id, occurred_at FROM outbox WHERE event_type = 'member.registered'")).all())
+                "SELECT event_id, occurred_at FROM outbox WHERE event_type = 'member_registered'")).all())
         with desk.connect() as conn:
             handled = dict(conn.execute(text(
                 "SELECT event_id, processed_at FROM processed_events "
@@ -231,7 +234,7 @@ def platform_event_lag(stack: Stack) -> dict:
 
 def naive_event_lag(naive: Naive) -> dict:
     with naive.engine.connect() as conn:
-        lags = [row[0] * 1000 for row in conn.execute(text(
+        lags = [float(row[0]) * 1000 for row in conn.execute(text(
             "SELECT extract(epoch FROM p.handled_at - r.created_at) FROM records r "
             "JOIN projection p USING (id) WHERE r.kind = 'members'"))]
     return {"events": len(lags), "p50_ms": round(percentile(lags, 50), 1),

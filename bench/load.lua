@@ -1,5 +1,6 @@
 -- wrk script for bench/chain.py: one scenario per run, chosen by the first argument.
---   wrk ... -s bench/load.lua URL -- register|read|submit|gift RUN_ID [JSON_BODY]
+--   wrk ... -s bench/load.lua URL -- register|read|submit|gift RUN_ID [JSON_BODY [FIRST]]
+-- FIRST: where this run's serials start (runs against one database must not repeat a number)
 -- register: a valid, unique resident ID number per request (GB 11643 check character, as
 --   services/members/id_numbers.py check_char); gift: a unique Idempotency-Key per request.
 -- Every thread counts the statuses it got; done() prints them so a run of 4xx is never taken
@@ -30,6 +31,7 @@ end
 
 function init(args)
    mode, run_id, body = args[1], args[2] or "run", args[3]
+   counter = tonumber(args[4] or "0")
    statuses = {}
    -- threads born on different decades never collide; 1000 numbers per birth day
    base_day = os.time({year = 1960 + 15 * number, month = 1, day = 1, hour = 12})
@@ -43,7 +45,11 @@ function request()
       local payload = body:gsub('"ID_NUMBER"', json_string(number))
       return wrk.format("POST", nil, nil, payload)
    elseif mode == "gift" then
+      -- wrk.format takes these instead of wrk.headers (the -H ones), not in addition
       local headers = {["Idempotency-Key"] = string.format("%s-%d-%d", run_id, number, counter)}
+      for name, value in pairs(wrk.headers) do
+         headers[name] = value
+      end
       return wrk.format("POST", nil, headers, body)
    elseif mode == "submit" then
       return wrk.format("POST", nil, nil, body)

@@ -306,18 +306,26 @@ def test_staff_login_session_and_console(platform):
     status, other = world["b"]["desk"].post("/api/v1/requests", {
         "requester_name": "外地人", "category": "other", "description": "不该看见"})
     assert status == 201
-    # the console page: sign in, see the centre's queue (and not the other centre's)
-    assert b"Sign in" in http.get("/console").get_data()
-    failed = http.post("/console/login", data={"username": "wang.fang", "password": "nope"})
+    # the console page: sign in (a CSRF token from the form, a same-origin POST), see the
+    # centre's queue (and not the other centre's)
+    origin = {"Origin": "http://localhost"}
+    form = http.get("/console").get_data(as_text=True)
+    assert "登录" in form
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+    failed = http.post("/console/login", headers=origin, data={
+        "username": "wang.fang", "password": "nope", "csrf_token": token})
     assert failed.status_code == 401
-    response = http.post("/console/login", data={"username": "wang.fang",
-                                                  "password": "correct horse battery"})
+    token = re.search(r'name="csrf_token" value="([^"]+)"', failed.get_data(as_text=True)).group(1)
+    response = http.post("/console/login", headers=origin, data={
+        "username": "wang.fang", "password": "correct horse battery", "csrf_token": token})
     assert response.status_code == 303
-    assert "HttpOnly" in response.headers["Set-Cookie"]
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
     page = http.get("/console").get_data(as_text=True)
-    assert "社保转移" in page and "不该看见" not in page and "李伟" in page
-    http.post("/console/logout")
-    assert "Sign in" in http.get("/console").get_data(as_text=True)
+    assert "西木拉" in page and "外地人" not in page and "李伟" in page
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    http.post("/console/logout", headers=origin, data={"csrf_token": token})
+    assert 'name="password"' in http.get("/console").get_data(as_text=True)
     # sessions are short-lived: once expired the token is refused
     engine = create_engine(platform.databases.url("gateway"))
     with engine.begin() as conn:
@@ -342,5 +350,7 @@ def test_staff_login_session_and_console(platform):
                                                           "password": f"guess {n}"})[0]
                for n in range(7)]
     assert guesses == [401] * 6 + [429]
-    assert http.post("/console/login", data={"username": "li.wei.b",
-                                             "password": "x"}).status_code == 429
+    form = http.get("/console").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+    assert http.post("/console/login", headers=origin, data={
+        "username": "li.wei.b", "password": "x", "csrf_token": token}).status_code == 429
