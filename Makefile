@@ -43,14 +43,20 @@ migrate: $(STAMP)
 
 ## make test: unit tests, then integration and end-to-end tests against a real RabbitMQ and a
 ## throw-away PostgreSQL cluster that this target starts (and stops), and SQLite. Installs
-## promtool and RabbitMQ when missing (Debian, as root), like `make run`.
+## promtool, RabbitMQ, and Chromium with CJK and Tibetan fonts for the console's browser tests
+## when missing (Debian, as root), like `make run`. The browser tests (Playwright driving
+## Debian's chromium) run last, in a process of their own (no eventlet patching; conftest.py);
+## screenshots go to var/test-output/console.
 test: $(STAMP)
 	$(PY) deploy/local/infra.py test-tools
 	$(PY) deploy/local/infra.py rabbitmq
 	$(PY) deploy/local/infra.py postgres-up $(TEST_PG_DIR) $(TEST_PG_PORT)
 	LIUDONG_TEST_PG_URL=postgresql+psycopg2://postgres@127.0.0.1:$(TEST_PG_PORT)/postgres \
-	  $(PY) -m pytest -q -ra services gateway tests; \
-	  status=$$?; $(PY) deploy/local/infra.py postgres-down $(TEST_PG_DIR); exit $$status
+	  $(PY) -m pytest -q -ra services gateway tests --ignore=tests/browser; \
+	  status=$$?; \
+	  LIUDONG_BROWSER_TESTS=1 LIUDONG_TEST_PG_URL=postgresql+psycopg2://postgres@127.0.0.1:$(TEST_PG_PORT)/postgres \
+	  $(PY) -m pytest -q -ra tests/browser || status=1; \
+	  $(PY) deploy/local/infra.py postgres-down $(TEST_PG_DIR); exit $$status
 
 ## make bench: the platform against the naive nameko chain (bench/chain.py, issue 13) on a
 ## PostgreSQL cluster and a RabbitMQ vhost of its own; installs Debian's wrk when missing (root).

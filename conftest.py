@@ -1,10 +1,13 @@
 """Root conftest: eventlet must patch the standard library before anything else is imported
-(plain pytest no longer does it for nameko)."""
+(plain pytest no longer does it for nameko). The browser tests (tests/browser) run in a process
+of their own without it (LIUDONG_BROWSER_TESTS=1): Playwright's driver does not work on a
+patched standard library, and they start the platform as separate processes anyway."""
 import os
 
 import eventlet
 
-eventlet.monkey_patch()
+if os.environ.get("LIUDONG_BROWSER_TESTS") != "1":
+    eventlet.monkey_patch()
 
 import warnings  # noqa: E402
 
