@@ -4,6 +4,9 @@ import re
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
+from marshmallow import fields
+
+from services.plumbing.money import LARGEST, Money, to_wire
 
 from .errors import ErrorSchema
 from .routes import ROUTES
@@ -60,7 +63,10 @@ def _numeric_bounds_only_on_numbers(node) -> None:
     if isinstance(node, dict):
         for bound in ("minimum", "maximum"):
             value = node.get(bound)
-            if value is not None and not isinstance(value, (int, float)):
+            types = node.get("type")
+            if value is not None and "number" in (types if isinstance(types, list) else [types]):
+                node[bound] = float(value)  # a JSON number field: a numeric bound
+            elif value is not None and not isinstance(value, (int, float)):
                 node.pop(bound)
                 node[f"x-{bound}"] = str(value)
                 word = "at least" if bound == "minimum" else "at most"
@@ -72,10 +78,34 @@ def _numeric_bounds_only_on_numbers(node) -> None:
             _numeric_bounds_only_on_numbers(value)
 
 
+def _as_sent(self, field, ret=None, **_kwargs) -> dict:
+    """What apispec cannot know from the field class: a Decimal dumped `as_string` is sent as a
+    string (giving totals, hours), and Money's bounds (attributes, not validators) are part of
+    the contract, kept as text like the Range bounds on money."""
+    attributes = {}
+    if isinstance(field, fields.Decimal) and field.as_string:
+        nullable = isinstance((ret or {}).get("type"), list) and "null" in ret["type"]
+        attributes["type"] = ["string", "null"] if nullable else "string"
+        attributes["format"] = "decimal"
+    if isinstance(field, Money):
+        words = []
+        if field.minimum_exclusive is not None:
+            attributes["x-exclusive-minimum"] = to_wire(field.minimum_exclusive)
+            words.append(f"more than {to_wire(field.minimum_exclusive)}")
+        if field.maximum is not None and field.maximum < LARGEST:
+            attributes["x-maximum"] = to_wire(field.maximum)
+            words.append(f"at most {to_wire(field.maximum)}")
+        if words:
+            described = (ret or {}).get("description", "")
+            attributes["description"] = (described + f" ({', '.join(words)})").strip()
+    return attributes
+
+
 def build_document() -> dict:
+    plugin = MarshmallowPlugin(schema_name_resolver=_schema_name)
     spec = APISpec(
         title="流动党员服务平台 API (mobile party members)", version="1.0.0", openapi_version="3.1.0",
-        plugins=[MarshmallowPlugin(schema_name_resolver=_schema_name)],
+        plugins=[plugin],
         info={"description": "Registry of mobile party members, one-stop proxy desk and "
                              "fundraising. Every call but health, this document and signing in "
                              "needs `Authorization: Bearer <api key or console session>`; the "
@@ -96,6 +126,7 @@ def build_document() -> dict:
                              "section."},
         servers=[{"url": "/"}])
     spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    plugin.converter.add_attribute_function(_as_sent)
     spec.components.schema("Error", schema=ErrorSchema)
     spec.path(path="/api/v1/health", operations={"get": {
         "summary": "Broker and service health (no key needed)", "tags": ["operations"],

@@ -170,7 +170,7 @@ ROUTES = (
           get_public_ledger,
           "The public ledger (公示) of a campaign marked public: donors as they chose, paid "
           "disbursements, totals and progress", "ledger", public=True,
-          query=f"{DONATIONS}:LedgerQuerySchema", response=f"{DONATIONS}:LedgerSchema"),
+          query=f"{DONATIONS}:LedgerQuerySchema", response=f"{DONATIONS}:PublicLedgerSchema"),
     Route("export_ledger_csv", "GET", f"{CAMPAIGN}/ledger.csv", _export("csv"),
           "The ledger as a CSV file (UTF-8 with BOM)", "ledger", READERS,
           response_type="text/csv"),

@@ -9,7 +9,7 @@ from services.plumbing.money import Money, Quantity, to_wire
 
 from .campaigns import BENEFICIARY_KINDS, PURPOSES
 from .disbursements import KINDS as DISBURSEMENT_KINDS
-from .gifts import CHANNELS, PUBLIC_NAME_CHOICES
+from .gifts import CHANNELS, DEFAULT_MAX_AMOUNT, PUBLIC_NAME_CHOICES
 from .ledger import FORMATS as EXPORT_FORMATS
 
 UUID_LENGTH = validate.Length(min=1, max=36)
@@ -123,7 +123,9 @@ class CampaignPageSchema(Schema):
 class DonationCreateSchema(Schema):
     """A cash gift. `max_amount` (a Decimal) caps `amount`: the service passes its configured
     cap."""
-    amount = Money(required=True, minimum_exclusive=Decimal("0"))
+    amount = Money(required=True, minimum_exclusive=Decimal("0"), maximum=DEFAULT_MAX_AMOUNT,
+                   metadata={"description": "At most the platform's DONATION_MAX_AMOUNT "
+                                            f"(default {DEFAULT_MAX_AMOUNT}) per gift."})
     member_id = fields.String(load_default=None, allow_none=True, validate=UUID_LENGTH,
                               metadata={"description": "The giving member, if a member gives."})
     donor_name = fields.String(load_default=None, allow_none=True,
@@ -375,6 +377,62 @@ class LedgerSchema(Schema):
         "description": "Pass as `after` for the next page of gifts; null on the last page."})
     disbursements = fields.List(fields.Nested(DisbursementSchema), metadata={
         "description": "Public ledger: paid ones only, without ids."})
+
+
+# -- the public ledger (公示): exactly what is shown without a key ---------------------------------
+class PublicBeneficiarySchema(Schema):
+    kind = fields.String()
+    name = fields.String()
+    county = fields.String()
+
+
+class PublicLedgerCampaignSchema(Schema):
+    id = fields.String()
+    title = fields.String()
+    purpose = fields.String()
+    organiser = fields.String(allow_none=True)
+    goal = Money(allow_none=True)
+    opens_on = Day()
+    closes_on = Day()
+    status = fields.String()
+    beneficiaries = fields.List(fields.Nested(PublicBeneficiarySchema))
+
+
+class PublicLedgerGiftSchema(Schema):
+    receipt_no = fields.Integer()
+    kind = fields.String()
+    amount = Money()
+    received_on = Day()
+    late = fields.Boolean()
+    donor = fields.String(metadata={"description": "The name, masked (张*) or 匿名, as the "
+                                                   "donor chose."})
+    valued_by = fields.String(allow_none=True)
+    items = fields.List(fields.Nested(GiftItemSchema))
+    voided = fields.Boolean()
+    void_reason = fields.String(allow_none=True)
+
+
+class PublicDisbursementSchema(Schema):
+    beneficiary = fields.Nested(PublicBeneficiarySchema)
+    kind = fields.String()
+    amount = Money(allow_none=True)
+    items = fields.List(fields.Nested(DisbursementItemSchema))
+    purpose = fields.String()
+    status = fields.String(metadata={"description": "Always paid here."})
+    approver = fields.String(allow_none=True)
+    acknowledgement_ref = fields.String(allow_none=True)
+    disbursed_on = Day(allow_none=True)
+
+
+class PublicLedgerSchema(Schema):
+    campaign = fields.Nested(PublicLedgerCampaignSchema)
+    totals = fields.Nested(CampaignTotalsSchema)
+    goods = fields.List(fields.Nested(GoodsBalanceSchema))
+    gifts = fields.List(fields.Nested(PublicLedgerGiftSchema))
+    next_after = fields.Integer(allow_none=True, metadata={
+        "description": "Pass as `after` for the next page of gifts; null on the last page."})
+    disbursements = fields.List(fields.Nested(PublicDisbursementSchema), metadata={
+        "description": "Paid disbursements only."})
 
 
 class LedgerExportQuerySchema(Schema):

@@ -19,7 +19,7 @@ from .schemas import (CampaignCreateSchema, CampaignListQuerySchema, CampaignPag
                       DisbursementSchema, DonationBatchCreateSchema, DonationBatchSchema,
                       DonationCreateSchema, DonationSchema, DonationVoidSchema,
                       InKindDonationCreateSchema, LedgerExportQuerySchema, LedgerExportSchema,
-                      LedgerQuerySchema, LedgerSchema, MemberGivingSchema,
+                      LedgerQuerySchema, LedgerSchema, PublicLedgerSchema, MemberGivingSchema,
                       OrganiserTotalsListSchema, ReconciliationSchema)
 
 # How often the closing timer looks for campaigns past their last day.
@@ -201,8 +201,8 @@ class DonationsService(HealthCheck, TenancyProjection):
                 campaign = campaigns.get_public_campaign(session, campaign_id)
             else:
                 campaign = campaigns.get_visible_campaign(session, caller, campaign_id)
-            return LedgerSchema().dump(ledger.ledger(session, campaign, public=caller.is_public,
-                                                     **query))
+            schema = PublicLedgerSchema() if caller.is_public else LedgerSchema()
+            return schema.dump(ledger.ledger(session, campaign, public=caller.is_public, **query))
 
     @rpc
     def export_ledger(self, caller, campaign_id, params):
