@@ -44,8 +44,6 @@ SESSION_PATTERN = re.compile(r"^ls_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$")
 USER_PREFIX = "u_"   # a staff user's actor id as the services see it (Caller.key_id)
 PASSWORDS = PasswordHasher()  # argon2id with the library's current recommended parameters
 MIN_PASSWORD_LENGTH = 10
-# Password guessing: at most this many sign-in attempts per username (console and API alike).
-SIGN_IN_LIMIT = "10/minute"
 # Writing last_used_at on every request would make every read a write; once a minute is enough.
 LAST_USED_GRANULARITY = timedelta(minutes=1)
 
