@@ -6,8 +6,6 @@ Pages are Jinja2 templates (gateway/templates), static files come from gateway/s
 cache headers. Every action calls the same service RPC the API route calls, as the signed-in
 staff member, so the desk's rules (首问 ownership, language routing, transitions) are the
 API's. Every POST needs the CSRF token and a same-origin Origin (security.py) and is audited."""
-import logging
-
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.utils import redirect
@@ -18,10 +16,8 @@ from services.plumbing.errors import ServiceError
 from .. import audit, keys
 from ..rpc import ServiceTimeout, ServiceUnavailable
 from . import security
-from .rendering import asset_response, docs_asset, html, json_reply, swagger_asset
+from .rendering import asset_response, docs_asset, html, swagger_asset
 from .views import Console
-
-log = logging.getLogger("gateway.console")
 
 URLS = Map([
     Rule("/console", endpoint="queue", methods=["GET"]),
@@ -120,7 +116,7 @@ def login(gateway, request, request_id):
     request.max_content_length = gateway.max_body_bytes
     username = request.form.get("username", "")[:64]
     password = request.form.get("password", "")[:200]
-    anonymous = ("user", None, None, None)
+    anonymous = ("anonymous", None, None, None)
     if not security.check_login_post(request):
         _audit_sign_in(gateway, request, request_id, "/console/login", 403, anonymous,
                        "csrf_failed")
@@ -168,4 +164,4 @@ def logout(gateway, request, page):
     return response
 
 
-__all__ = ["console", "docs", "json_reply"]
+__all__ = ["console", "docs"]

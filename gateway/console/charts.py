@@ -40,10 +40,10 @@ def on_time_rate(labels: list[str], rates: list[float | None], title: str) -> by
 
 
 def handling_hours(labels: list[str], hours: list[float | None]) -> bytes:
-    chart = _config(pygal.HorizontalBar, "办理用时中位数（小时）, 按类别",
+    chart = _config(pygal.Bar, "各类别办理用时中位数（小时）",
                     value_formatter=lambda v: f"{v:.1f}")
-    for label, value in zip(labels, hours):
-        chart.add(label, [value])
+    chart.x_labels = labels
+    chart.add("用时中位数", hours)
     return render(chart)
 
 

@@ -343,3 +343,41 @@ def test_posts_without_the_csrf_token_or_from_another_origin_are_refused(browser
     [session] = [c for c in page.context.cookies() if c["name"] == "ld_console"]
     assert session["httpOnly"] and session["sameSite"] == "Strict"
     page.context.close()
+
+
+def test_a_service_day_is_scheduled_and_a_request_booked_into_it(browser, centre):
+    page = signed_in(browser, centre, "zhuoma")
+    page.get_by_role("link", name="服务日").click()
+    assert page.title() == "服务日 · 服务中心工作台"
+    day = (today_in_china() + timedelta(days=7)).isoformat()
+    page.locator("#day").fill(day)
+    page.locator("#site").fill("郫都区务工人员集中点")
+    page.get_by_role("button", name="安排").click()
+    assert f"{day} 郫都区务工人员集中点" in page.locator(".days").inner_text()
+    page.get_by_label("申请人姓名（任何文字）").fill("ཚེ་རིང་")
+    page.get_by_label("申请人语言").select_option("bo")
+    page.get_by_label("事项说明").fill("服务日现场办理养老认证")
+    page.locator("#new-category").select_option("pension")
+    page.get_by_label("预约服务日（可选）").select_option(label=f"{day} 郫都区务工人员集中点")
+    page.get_by_role("button", name="登记").click()
+    page.wait_for_url(re.compile(r"/console/requests/[0-9a-f-]{36}$"))
+    assert "服务日：" + day in page.locator(".facts").inner_text()
+    # the clock starts on the service day
+    assert page.locator("#time-left").inner_text() == "服务日起计时"
+    page.context.close()
+
+
+def test_console_actions_and_refusals_are_audited(centre):
+    engine = create_engine(centre["env"]["GATEWAY_DATABASE_URL"])
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT route, status, error_code, actor_kind FROM "
+                                 "audit_records WHERE route LIKE '/console/%'")).all()
+    engine.dispose()
+    seen = {(r.route, r.status, r.error_code) for r in rows}
+    assert ("/console/login", 303, None) in seen
+    assert ("/console/requests/claim", 303, None) in seen
+    assert ("/console/requests/claim", 403, "language_mismatch") in seen
+    assert ("/console/requests/claim", 403, "csrf_failed") in seen
+    assert ("/console/login", 403, "csrf_failed") in seen
+    assert ("/console/requests/extend", 409, "invalid_transition") in seen
+    assert {r.actor_kind for r in rows if r.status == 303} == {"user"}
