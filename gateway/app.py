@@ -33,8 +33,9 @@ log = logging.getLogger("gateway")
 # tenant at all and show only what is public.
 PUBLIC_CALLER = Caller(key_id="", role="public", org_id=None)
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-# Endpoints answered without a key besides the public routes and the console's pages: limited
-# per client address.
+# Endpoints answered without a key besides the public routes: limited per client address. The
+# console limits its own pages: per address before sign-in, per person after (a centre's clerks
+# share one address, and each console polls its queue).
 PUBLIC_PAGES = ("preflight", "health", "openapi", "docs")
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,100}$")
 # A 503 tells the client when to try again (with the same Idempotency-Key for a write).
@@ -180,7 +181,7 @@ class Gateway:
                 endpoint, status, body = "preflight", 0, self.preflight(adapter, request)
             else:
                 endpoint, path_args = self.match_audited(adapter)
-            if (endpoint in PUBLIC_PAGES or endpoint.startswith("console")
+            if (endpoint in PUBLIC_PAGES
                     or (endpoint in self.routes and self.routes[endpoint].public)):
                 self.rate_limits.hit_public(client_address(request))
             if endpoint == "preflight":

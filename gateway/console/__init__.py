@@ -49,9 +49,21 @@ def docs(gateway, request, request_id):
 
 def console(gateway, request, request_id):
     """Every /console URL: sign-in, CSRF and Origin checks, then the page or action."""
-    adapter = URLS.bind_to_environ(request.environ)
+    from ..ratelimit import client_address
+    token = security.session_token(request)
+    with gateway.key_sessions() as session:
+        caller = keys.authenticate_session(session, token) if token else None
+        if caller is not None:
+            from ..models import StaffUser
+            user = session.get(StaffUser, caller.key_id[len(keys.USER_PREFIX):])
+            display_name = user.display_name if user else caller.key_id
+    # Signed in: the person's own limit (like a key's); otherwise the per-address one.
+    if caller is not None:
+        gateway.rate_limits.hit(caller.key_id)
+    else:
+        gateway.rate_limits.hit_public(client_address(request))
     try:
-        endpoint, args = adapter.match()
+        endpoint, args = URLS.bind_to_environ(request.environ).match()
     except NotFound:
         return html("message.html", status=404, title="找不到页面", message="没有这个页面。")
     except MethodNotAllowed:
@@ -62,14 +74,6 @@ def console(gateway, request, request_id):
             "message.html", status=404, title="找不到页面", message="没有这个文件。")
     if endpoint == "login":
         return login(gateway, request, request_id)
-    token = security.session_token(request)
-    with gateway.key_sessions() as session:
-        caller = keys.authenticate_session(session, token) if token else None
-        user = None
-        if caller is not None:
-            from ..models import StaffUser
-            user = session.get(StaffUser, caller.key_id[len(keys.USER_PREFIX):])
-            display_name = user.display_name if user else caller.key_id
     if caller is None:
         if request.method == "POST" or endpoint == "queue_rows":
             return html("message.html", status=401, title="请先登录",
