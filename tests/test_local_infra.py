@@ -12,10 +12,14 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
-def infra():
+def infra(monkeypatch):
+    """deploy/local/infra.py as a module; the browser part of `test-tools` (its own tests) is
+    left out here."""
     spec = importlib.util.spec_from_file_location("local_infra", REPO / "deploy/local/infra.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    if hasattr(module, "ensure_browser"):
+        monkeypatch.setattr(module, "ensure_browser", lambda: None)
     return module
 
 
@@ -27,7 +31,7 @@ def test_make_test_readies_its_tools_before_running_the_tests():
 def test_a_missing_promtool_is_installed_without_recommends_when_root(infra, monkeypatch):
     commands = []
     monkeypatch.setattr(infra.shutil, "which",
-                        lambda name: None if name == "promtool" else f"/usr/bin/{name}")
+                        lambda name: None if name in ("promtool", "prometheus") else f"/usr/bin/{name}")
     monkeypatch.setattr(infra.os, "geteuid", lambda: 0)
     monkeypatch.setattr(infra.subprocess, "run",
                         lambda cmd, **kw: commands.append(cmd) or subprocess.CompletedProcess(cmd, 0))
