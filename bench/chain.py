@@ -285,6 +285,7 @@ def main(argv=None) -> None:
     if not shutil.which("wrk"):
         raise SystemExit("needs Debian's `wrk` (make bench installs it as root)")
 
+    os.environ.setdefault("LIUDONG_LOCAL_RUN", "1")  # built-in ID-number keys: a throw-away platform
     if not infra.port_open(5672):
         raise SystemExit("needs RabbitMQ on :5672 (make bench starts it)")
     base = Path(tempfile.mkdtemp(prefix="liudong-bench-"))
@@ -343,6 +344,13 @@ def main(argv=None) -> None:
                       f"{platform[scenario]['desk_caught_up_s']} s")
         print(f"whole run: {time.monotonic() - started:.0f} s; load average at the end "
               f"{os.getloadavg()[0]:.1f} (other work on this machine skews every figure)")
+    except BaseException:
+        kept = Path(tempfile.mkdtemp(prefix="liudong-bench-logs-"))
+        for logs in (base / "log", base / "naive-log"):
+            if logs.exists():
+                shutil.copytree(logs, kept / logs.name)
+        print(f"[bench] failed; the processes' logs are kept in {kept}", flush=True)
+        raise
     finally:
         if naive is not None:
             naive.close(admin)
