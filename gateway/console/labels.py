@@ -32,6 +32,13 @@ ACTIONS = {
     "supplement": "材料已补齐", "forward": "转县里办理", "assign": "转交", "extend": "延期",
     "complete": "办结", "reject": "不予办理", "withdraw": "撤回", "reopen": "重新办理",
 }
+# What the page says after an action went through.
+DONE = {
+    "claim": "已认领，开始办理。", "accept": "已受理。", "start": "已开始办理。",
+    "materials-missing": "已发出一次性告知，计时暂停。", "supplement": "材料已补齐，重新计时。",
+    "forward": "已转县里办理。", "assign": "已转交。", "extend": "已延期。", "complete": "已办结。",
+    "reject": "已记录不予办理。", "withdraw": "已记录撤回。", "reopen": "已重新办理，重新计时。",
+}
 FIELD = {"reason": "理由", "outcome": "办理结果", "missing": "缺少材料", "assignee": "转交给",
          "extra_working_days": "延长工作日", "note": "备注", "requester_name": "申请人",
          "requester_phone": "电话", "description": "事项说明", "category": "类别",

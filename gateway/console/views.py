@@ -142,7 +142,7 @@ class Console:
         return self.page("detail.html", status=status, title=(
             f"{item['requester_name']} · {labels.CATEGORY.get(item['category'], item['category'])}"
             f" · 服务中心工作台"), item=item, errors=errors or {},
-            done=labels.ACTIONS.get(done), actions=labels.ACTIONS)
+            done=labels.DONE.get(done), actions=labels.ACTIONS)
 
     def _action_body(self, action):
         method, fields = ACTIONS[action]
