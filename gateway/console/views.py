@@ -133,7 +133,7 @@ class Console:
         for obj, key, name in pairs:
             api_key = found.get(obj[key])
             if obj[name] == obj[key] and api_key is not None:
-                obj[name] = f"{api_key.name}（接口）"
+                obj[name] = f"接口：{api_key.name}"
 
     def detail(self, request_id, errors=None, status=200, done=None):
         item = self.call("console_request", request_id)
