@@ -2,8 +2,8 @@
 Prometheus.
 
     python deploy/local/infra.py rabbitmq            # install (Debian, as root) and start if needed
-    python deploy/local/infra.py test-tools          # install what the tests need (promtool, prometheus,
-                                                     # chromium and CJK/Tibetan fonts)
+    python deploy/local/infra.py test-tools          # install what the tests need (promtool,
+                                                     # prometheus, chromium, CJK/Tibetan fonts)
     python deploy/local/infra.py postgres-up DIR PORT    # initdb if needed, start on 127.0.0.1:PORT
     python deploy/local/infra.py postgres-down DIR
     python deploy/local/infra.py vhost-add NAME | vhost-delete NAME

@@ -8,8 +8,8 @@ STYLE = Style(background="white", plot_background="white", font_family=FONT,
               label_font_family=FONT, major_label_font_family=FONT, value_font_family=FONT,
               title_font_family=FONT, legend_font_family=FONT, tooltip_font_family=FONT,
               colors=("#1f6fb2", "#2e9d5b", "#d08a1a", "#b33a3a", "#6a4fb3"),
-              title_font_size=18, label_font_size=13, major_label_font_size=13, no_data_font_size=24,
-              legend_font_size=13, value_font_size=12)
+              title_font_size=18, label_font_size=13, major_label_font_size=13,
+              legend_font_size=13, value_font_size=12, no_data_font_size=24)
 
 
 def _config(chart_class, title: str, **options):

@@ -95,7 +95,8 @@ def refusal(code: str, message: str, fields: dict | None = None) -> str:
     if code == "not_found":
         return "找不到这个事项。"
     if code == "validation_failed":
-        parts = [f"{FIELD.get(name, name)}：{'；'.join(MESSAGE.get(str(p), str(p)) for p in problems)}"
+        parts = [f"{FIELD.get(name, name)}："
+                 f"{'；'.join(MESSAGE.get(str(p), str(p)) for p in problems)}"
                  for name, problems in fields.items()]
         return "填写有误 — " + ("；".join(parts) if parts else message)
     if code in ("service_unavailable", "service_timeout"):

@@ -46,7 +46,8 @@ ENV = Environment(loader=FileSystemLoader(str(GATEWAY / "templates")),
 ENV.filters.update(beijing_time=beijing_time, beijing_date=beijing_date)
 ENV.globals.update(labels=labels, STATUS=labels.STATUS, CATEGORY=labels.CATEGORY,
                    STEP=labels.STEP, LANGUAGE=labels.LANGUAGE, CHANNEL=labels.CHANNEL,
-                   NOTICE=labels.NOTICE, TASK_STATUS=labels.TASK_STATUS, time_label=labels.time_label)
+                   NOTICE=labels.NOTICE, TASK_STATUS=labels.TASK_STATUS,
+                   time_label=labels.time_label)
 
 
 def render(template: str, **context) -> str:
