@@ -3,9 +3,12 @@
 A caller sees the subtree of its own org unit. A member is visible from the subtree of its home
 org *and* from the subtree of its host org (dual management, 双重管理).
 """
+import time
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import false, func, literal, or_, select, update
+from sqlalchemy import event, false, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from services.plumbing.caller import Caller
@@ -37,12 +40,82 @@ def get_org(session: Session, org_id: str | None) -> OrgUnit | None:
     return session.get(OrgUnit, org_id) if plausible_id(org_id) else None
 
 
+# -- the org-unit cache (issue 13) ------------------------------------------------------------
+# Every registration looked up its home unit, its host unit and the caller's unit, and every
+# scoped read the caller's unit. Units change rarely and only this service writes them, so a
+# process keeps what it read: emptied when this process changes a unit (at the write and again
+# after its commit), and every entry expires after ORG_CACHE_SECONDS, the bound within which a
+# unit moved or closed by another replica of the service is seen here.
+ORG_CACHE_SECONDS = 2.0
+ORG_CACHE_ENTRIES = 10_000
+
+
+@dataclass(frozen=True)
+class CachedOrg:
+    """What scoping and registration need of a unit; never attached to a session."""
+    id: str
+    kind: str
+    path: str
+    closed_at: datetime | None
+
+
+class OrgCache:
+    def __init__(self, seconds: float = ORG_CACHE_SECONDS, clock=time.monotonic):
+        self.seconds, self.clock = seconds, clock
+        self._entries: dict[str, tuple[float, CachedOrg]] = {}
+        self._generation = 0  # a read that started before a clear() must not store its result
+
+    def get(self, session: Session, org_id) -> CachedOrg | None:
+        if not plausible_id(org_id):
+            return None
+        now = self.clock()
+        entry = self._entries.get(org_id)
+        if entry is not None and entry[0] > now:
+            return entry[1]
+        generation = self._generation
+        org = session.get(OrgUnit, org_id)
+        if org is None:
+            return None  # not remembered: a unit created a moment later must be found
+        cached = CachedOrg(org.id, org.kind, org.path, org.closed_at)
+        if generation == self._generation and not session.info.get(_ORGS_CHANGED):
+            if len(self._entries) >= ORG_CACHE_ENTRIES:
+                self._entries.clear()
+            self._entries[org_id] = (now + self.seconds, cached)
+        return cached
+
+    def clear(self) -> None:
+        self._generation += 1
+        self._entries.clear()
+
+
+ORG_CACHE = OrgCache()
+_ORGS_CHANGED = "liudong_org_units_changed"
+
+
+def orgs_changed(session: Session) -> None:
+    """Called by every write to org units: the cache is emptied now and once more when the
+    transaction ends (a concurrent reader may have cached the old row in between)."""
+    session.info[_ORGS_CHANGED] = True
+    ORG_CACHE.clear()
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _clear_org_cache_after_org_writes(session: Session) -> None:
+    if session.info.pop(_ORGS_CHANGED, False):
+        ORG_CACHE.clear()
+
+
+def cached_org(session: Session, org_id) -> CachedOrg | None:
+    return ORG_CACHE.get(session, org_id)
+
+
 def caller_path(session: Session, caller: Caller) -> str | None:
     """The caller's subtree prefix; None for a platform-wide caller. A key whose org unit is
     gone sees nothing rather than everything."""
     if caller.platform_wide:
         return None
-    org = get_org(session, caller.org_id)
+    org = cached_org(session, caller.org_id)
     return org.path if org else "/nothing/"
 
 
@@ -117,6 +190,7 @@ def create_org_unit(session: Session, caller: Caller, data: dict) -> OrgUnit:
                   path=(parent.path if parent else "/") + org_id + "/", created_at=utcnow())
     session.add(org)
     session.flush()
+    orgs_changed(session)
     return org
 
 
@@ -153,6 +227,7 @@ def move_org_unit(tx: Transaction, caller: Caller, org_id: str, data: dict) -> O
     if org.parent_id == parent.id:
         return org
     old_path, new_path = org.path, parent.path + org.id + "/"
+    orgs_changed(session)
     session.execute(
         update(OrgUnit).where(OrgUnit.path.startswith(old_path, autoescape=True))
         .values(path=literal(new_path) + func.substr(OrgUnit.path, len(old_path) + 1))
@@ -181,6 +256,7 @@ def close_org_unit(tx: Transaction, caller: Caller, org_id: str) -> OrgUnit:
         raise Conflict("close or move its units first", {"org_id": [f"{children} open units below"]})
     org.closed_at = utcnow()
     session.flush()
+    orgs_changed(session)
     tx.emit(events.org_unit_closed(org))
     return org
 

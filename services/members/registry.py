@@ -17,7 +17,8 @@ from services.plumbing.validation import load
 
 from . import events, id_numbers, phones
 from .models import FlowRecord, Member, OrgUnit
-from .orgs import HOME_KINDS, HOST_KINDS, get_org, in_scope, plausible_id, visible_members_clause
+from .orgs import (HOME_KINDS, HOST_KINDS, CachedOrg, cached_org, get_org, in_scope, plausible_id,
+                   visible_members_clause)
 from .schemas import MemberCreateSchema, MemberListQuerySchema, MemberUpdateSchema
 
 # The flow lifecycle's states (see flows.py for the transitions).
@@ -42,9 +43,11 @@ def years_before(day: date, years: int) -> date:
 
 
 def check_orgs(session: Session, caller: Caller, home_org_id, host_org_id) -> tuple:
+    """The home and host units (CachedOrg: orgs.ORG_CACHE) once both exist, are open and on
+    the right side, and one of them is in the caller's scope."""
     problems = {}
-    home = get_org(session, home_org_id)
-    host = get_org(session, host_org_id)
+    home = cached_org(session, home_org_id)
+    host = cached_org(session, host_org_id)
     if home is None or home.kind not in HOME_KINDS or home.closed_at is not None:
         problems["home_org_id"] = ["no such home-side org unit"]
     if host_org_id and (host is None or host.kind not in HOST_KINDS or host.closed_at is not None):
@@ -63,12 +66,12 @@ def parse_id_number(raw: str) -> str:
         raise ValidationFailed("invalid input", {"id_number": [str(exc)]})
 
 
-def new_member(data: dict, number: str, home: OrgUnit, host: OrgUnit | None,
+def new_member(data: dict, number: str, home: CachedOrg, host: CachedOrg | None,
                protector: id_numbers.IdProtector, fingerprint: str) -> Member:
     return Member(**member_values(data, number, home, host, protector, fingerprint))
 
 
-def member_values(data: dict, number: str, home: OrgUnit, host: OrgUnit | None,
+def member_values(data: dict, number: str, home: CachedOrg, host: CachedOrg | None,
                   protector: id_numbers.IdProtector, fingerprint: str, **columns) -> dict:
     """A new member's columns (one registration builds a Member of them; an import inserts
     a thousand at once); `columns` adds the import's own."""

@@ -1,0 +1,77 @@
+"""The members service's org-unit cache (issue 13): a registration does not read its units from
+the database each time, and a unit changed by this process is seen at once; one changed by
+another replica within ORG_CACHE_SECONDS."""
+import pytest
+from nameko.testing.services import worker_factory
+from sqlalchemy import event, update
+
+from services.members import orgs
+from services.members.models import OrgUnit
+from services.members.service import MembersService
+from services.plumbing.errors import Conflict, ValidationFailed
+
+from .conftest import CONFIG
+from .world import ADMIN, build, id_number, office, register
+
+
+@pytest.fixture
+def service(uow):
+    return worker_factory(MembersService, db=uow, config=CONFIG)
+
+
+@pytest.fixture
+def w(service):
+    return build(service)
+
+
+@pytest.fixture
+def org_statements(uow):
+    engine = uow._session_factory.kw["bind"]
+    seen = []
+
+    def note(_conn, _cursor, statement, *_args):
+        if "FROM org_units" in statement:
+            seen.append(statement)
+    event.listen(engine, "before_cursor_execute", note)
+    yield seen
+    event.remove(engine, "before_cursor_execute", note)
+
+
+def test_a_second_registration_reads_no_org_unit_from_the_database(service, w, org_statements):
+    register(service, w, 1)
+    org_statements.clear()
+    register(service, w, 2)
+    assert org_statements == []
+
+
+def test_a_unit_closed_here_refuses_registrations_at_once(service, w):
+    spare = service.create_org_unit(ADMIN, {"kind": "village_branch", "name": "西村党支部",
+                                            "parent_id": w["township"]["id"]})
+    register(service, w, 1)
+    with pytest.raises(Conflict):  # checked (and cached) the spare unit, then a duplicate
+        register(service, w, 1, home_org_id=spare["id"])
+    service.close_org_unit(ADMIN, spare["id"])
+    with pytest.raises(ValidationFailed) as refused:
+        register(service, w, 2, home_org_id=spare["id"])
+    assert "home_org_id" in refused.value.fields
+
+
+def test_a_unit_moved_here_changes_scope_at_once(service, w):
+    other_office = office(w["other_county"])
+    body = {"host_org_id": None}
+    with pytest.raises(ValidationFailed):  # the village is not under the other county (yet)
+        register(service, w, 1, caller=other_office, **body)
+    service.move_org_unit(ADMIN, w["township"]["id"], {"parent_id": w["other_county"]["id"]})
+    assert register(service, w, 1, caller=other_office, **body)["home_org_id"] == w["village"]["id"]
+
+
+def test_a_unit_closed_by_another_replica_is_seen_within_the_bound(service, w, uow, monkeypatch):
+    now = [1000.0]
+    monkeypatch.setattr(orgs, "ORG_CACHE", orgs.OrgCache(clock=lambda: now[0]))
+    register(service, w, 1)
+    with uow.transaction() as tx:  # as another process would: this cache is not told
+        tx.session.execute(update(OrgUnit).where(OrgUnit.id == w["village"]["id"])
+                           .values(closed_at=orgs.utcnow()))
+    now[0] += orgs.ORG_CACHE_SECONDS + 0.1
+    with pytest.raises(ValidationFailed):
+        register(service, w, 2)
