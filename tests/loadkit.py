@@ -52,10 +52,12 @@ def own_postgres():
     # pre-ping: the test restarts this cluster, and the admin connection must outlive that
     engine = create_engine(f"postgresql+psycopg2://postgres@127.0.0.1:{port}/postgres",
                            isolation_level="AUTOCOMMIT", pool_pre_ping=True)
-    yield {"dir": data_dir, "port": port, "engine": engine}
-    engine.dispose()
-    infra.postgres_down(data_dir)
-    shutil.rmtree(base, ignore_errors=True)
+    try:
+        yield {"dir": data_dir, "port": port, "engine": engine}
+    finally:
+        engine.dispose()
+        infra.postgres_down(data_dir)
+        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

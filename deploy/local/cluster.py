@@ -114,6 +114,7 @@ def main() -> None:
     cluster.add_vhost(vhost)
     env = dict(os.environ, AMQP_URI=cluster.uri(vhost), GATEWAY_PORT=os.environ.get(
         "GATEWAY_PORT", "8090"), LIUDONG_VAR_DIR=str(base))
+    env.setdefault("LIUDONG_LOCAL_RUN", "1")  # a throw-away local platform, like `make run`
     pg_dir = Path(tempfile.gettempdir()) / "liudong-cluster-pg"
     pg_dir.mkdir(exist_ok=True)
     pg_dir.chmod(0o755)

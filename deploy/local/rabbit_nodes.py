@@ -93,7 +93,13 @@ class RabbitNode:
                  "^rpc-", RPC_TTL_POLICY)
 
     def stop(self) -> None:
-        self.ctl("stop", check=False)
+        try:
+            self.ctl("stop", check=False)
+        except subprocess.TimeoutExpired:
+            # seen with the last node of a cluster whose others are gone: end it outright
+            pid = (self.base_dir / "pid").read_text().strip() if (self.base_dir / "pid").exists() else ""
+            if pid.isdigit():
+                os.kill(int(pid), 9)
 
     # -- clustering ------------------------------------------------------------------------------
     def join_cluster(self, seed: "RabbitNode") -> None:
