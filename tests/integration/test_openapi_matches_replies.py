@@ -113,4 +113,16 @@ def test_replies_match_the_document(platform):
     assert status == 201, request
     assert desk.get("/api/v1/requests")[0] == 200
     assert desk.get(f"/api/v1/requests/{request['id']}")[0] == 200
-    assert len(checked) >= 14, sorted(checked)
+    assert desk.post(f"/api/v1/requests/{request['id']}/claim")[0] == 200
+    assert desk.post(f"/api/v1/requests/{request['id']}/complete", {"outcome": "已办结"})[0] == 200
+    status, activity = office.post("/api/v1/activities", {
+        "org_id": a["township"], "kind": "volunteer_service", "title": "义务植树",
+        "held_on": "2026-03-12"})
+    assert status == 201, activity
+    assert office.post(f"/api/v1/activities/{activity['id']}/attendance",
+                       {"member_id": member["id"], "volunteer_hours": 8})[0] == 200
+    assert office.get("/api/v1/care/elderly")[0] == 200
+    admin = checked_http(world["admin"])
+    for path in ("/api/v1/org-units", "/api/v1/keys", "/api/v1/audit", "/api/v1/staff-users"):
+        assert admin.get(path)[0] == 200, path
+    assert len(checked) >= 23, sorted(checked)
