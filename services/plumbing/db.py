@@ -3,7 +3,8 @@ import logging
 import threading
 from contextlib import contextmanager
 
-from sqlalchemy import create_engine, event, insert
+from eventlet.patcher import original
+from sqlalchemy import create_engine, event, exc, insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -58,7 +59,35 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "rollback", _release)
 
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    # No pool_pre_ping: its SELECT 1 was a round trip on every checkout (issue 13). A pooled
+    # connection the server has closed (PostgreSQL restarted, an idle timeout) is noticed
+    # without one instead: see _discard_if_closed_by_server. pool_recycle replaces connections
+    # before a firewall or proxy forgets them silently, which no local check can notice.
+    engine = create_engine(url, pool_size=10, max_overflow=20, pool_recycle=RECYCLE_SECONDS)
+    event.listen(engine, "checkout", _discard_if_closed_by_server)
+    return engine
+
+
+RECYCLE_SECONDS = 1800
+# The real select(): a zero-timeout poll must not go through eventlet's hub (a greenlet
+# switch per checkout would cost more than it saves).
+_select = original("select").select
+
+
+def _discard_if_closed_by_server(dbapi_connection, _record, _proxy) -> None:
+    """At checkout, an idle connection has nothing to read. If its socket is readable, the
+    server has spoken first: a FATAL "terminating connection" and the end of the stream after a
+    restart or a terminated backend. Raising DisconnectionError makes the pool discard it and
+    check out another (up to three times, then a fresh connection), so the first statement
+    after a PostgreSQL restart does not fail on a dead connection."""
+    if dbapi_connection.closed:
+        raise exc.DisconnectionError("connection closed")
+    try:
+        readable, _, _ = _select([dbapi_connection.fileno()], [], [], 0)
+    except (OSError, ValueError) as error:  # the descriptor is gone
+        raise exc.DisconnectionError(str(error)) from error
+    if readable:
+        raise exc.DisconnectionError("the server closed the connection while it was idle")
 
 
 def is_postgresql(engine_or_session) -> bool:
