@@ -5,6 +5,7 @@ import json
 import re
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import eventlet
@@ -14,7 +15,7 @@ from gateway.openapi import ERRORS, build_document
 from gateway.routes import ROUTES
 
 from .helpers import Http, build_world
-from .test_gateway_webhooks import served
+from .test_gateway_request_edges import served as served_on_a_port
 
 pytestmark = pytest.mark.integration
 SCHEMATHESIS = str(Path(sys.executable).with_name("schemathesis"))
@@ -99,6 +100,13 @@ CONFIG = """
 [checks.positive_data_acceptance]
 expected-statuses = ["2xx", "3xx", "400", "401", "403", "404", "409", "429", "5xx"]
 """
+
+
+@contextmanager
+def served(gateway):
+    """The gateway on its real HTTP server (gateway.server.serve, with its own 414)."""
+    with served_on_a_port(gateway) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 def run_schemathesis(base_url: str, key: str, tmp_path, *extra) -> tuple[int, str]:
