@@ -210,7 +210,10 @@ def test_two_replicas_closing_at_once_emit_campaign_closed_once(worker, engine, 
     service = worker()
     due = [service.create_campaign(caller(BRANCH), {
         "title": f"过期{i}", "purpose": "other", "opens_on": "2020-01-01",
-        "closes_on": "2020-02-01"})["id"] for i in range(5)]
+        "closes_on": "2099-02-01"})["id"] for i in range(5)]
+    # their last day passes while they are open (one created already past it closes at once)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE campaigns SET closes_on = '2020-02-01'"))
 
     closed = in_parallel(lambda _: worker().close_due_campaigns(), list(range(4)))
     assert not [c for c in closed if isinstance(c, Exception)], closed
