@@ -1,5 +1,6 @@
 """Building blocks for the cross-service tests: org trees, keys and JSON calls via the gateway."""
 import json
+import re
 
 from services.members.id_numbers import check_char
 
@@ -10,6 +11,42 @@ from tests.fixtures import wait_for
 def id_number(serial: int, region: str = "110105", birth: str = "19800101") -> str:
     first17 = f"{region}{birth}{serial:03d}"
     return first17 + check_char(first17)
+
+
+_VALIDATORS = {}
+
+
+def check_reply_against_openapi(gateway, method: str, path: str, status: int, payload) -> None:
+    """Every reply a test receives must be one the OpenAPI document promises: its status is
+    listed for the operation and its JSON body fits that status's schema. So the document is
+    checked against what is really sent by every operation the suite calls."""
+    import jsonschema_rs
+    from werkzeug.exceptions import HTTPException
+
+    try:
+        endpoint, _args = gateway.url_map.bind("localhost").match(path.split("?")[0],
+                                                                   method=method)
+    except HTTPException:
+        return  # no such route: the gateway's own 404/405, documented as errors
+    route = gateway.routes.get(endpoint)
+    if route is None:
+        return  # health, docs, console: not operations of the API document
+    document = gateway.openapi_document()
+    operation = document["paths"][re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", route.path)][
+        method.lower()]
+    answer = operation["responses"].get(str(status)) or operation["responses"].get("default")
+    assert answer is not None, (f"{method} {route.path} answered {status}, which its OpenAPI "
+                                f"operation does not list: {payload}")
+    schema = answer.get("content", {}).get("application/json", {}).get("schema")
+    if schema is None or payload is None:
+        return
+    key = (route.name, str(status))
+    if key not in _VALIDATORS:
+        _VALIDATORS[key] = jsonschema_rs.validator_for(
+            {**schema, "components": document.get("components", {})})
+    errors = [f"{'/'.join(map(str, e.instance_path))}: {e.message}"
+              for e in _VALIDATORS[key].iter_errors(payload)]
+    assert not errors, f"{method} {route.path} {status} does not match its schema: {errors[:5]}"
 
 
 class Http:
@@ -29,6 +66,8 @@ class Http:
                                     headers=self._headers(headers),
                                     content_type="application/json")
         payload = json.loads(response.get_data(as_text=True) or "null")
+        check_reply_against_openapi(self.client.application, method, path,
+                                    response.status_code, payload)
         return response.status_code, payload
 
     def get(self, path, **kwargs):
