@@ -31,23 +31,28 @@ from marshmallow import ValidationError
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from services.plumbing import exports
+from services.plumbing import exports, phones
 from services.plumbing.caller import Caller
 from services.plumbing.db import Transaction
 from services.plumbing.envelope import utcnow
-from services.plumbing.errors import (Conflict, NotFound, ValidationFailed,
-                                      fields_from_marshmallow)
+from services.plumbing.errors import Conflict, NotFound, ValidationFailed, fields_from_marshmallow
 from services.plumbing.idempotency import record_first_delivery
 from services.plumbing.pagination import as_utc
 from services.plumbing.validation import load
 
-from . import events, id_numbers, phones
+from . import events, id_numbers
 from .models import FlowRecord, ImportBatch, ImportFileChunk, ImportRowProblem, Member, OrgUnit
 from .orgs import caller_path, get_org, plausible_id
 from .registry import check_orgs, filtered_members_query, member_values, registration_values
-from .schemas import (EXPORT_ONLY_COLUMNS, IMPORT_COLUMNS, ERROR_FILE_COLUMNS, ImportFileSchema,
-                      ImportOpenSchema,
-                      MemberCreateSchema, MemberExportQuerySchema)
+from .schemas import (
+    ERROR_FILE_COLUMNS,
+    EXPORT_ONLY_COLUMNS,
+    IMPORT_COLUMNS,
+    ImportFileSchema,
+    ImportOpenSchema,
+    MemberCreateSchema,
+    MemberExportQuerySchema,
+)
 
 CHUNK_BYTES = 1024 * 1024  # the most one staging RPC carries (before base64)
 BATCH_SIZE = 1000          # rows per transaction of the background import
@@ -121,7 +126,7 @@ def open_table(file_format: str, pieces):
             sheet = book.worksheets[0]
             size_hint = sheet.max_row if sheet.max_row and sheet.max_row > 1 else None
         except Exception as exc:
-            raise UnreadableFile(f"not a readable xlsx file: {type(exc).__name__}")
+            raise UnreadableFile(f"not a readable xlsx file: {type(exc).__name__}") from None
         try:
             yield _guarded(([_cell(c) for c in row] for row in sheet.iter_rows(values_only=True)),
                            "xlsx"), size_hint
@@ -133,7 +138,7 @@ def _guarded(rows, file_format):
     try:
         yield from rows
     except Exception as exc:  # any unreadable content: say so, never a 500
-        raise UnreadableFile(f"not a readable {file_format} file: {type(exc).__name__}")
+        raise UnreadableFile(f"not a readable {file_format} file: {type(exc).__name__}") from None
 
 
 def check_header(values) -> list[str]:
@@ -215,7 +220,7 @@ def append_chunk(tx: Transaction, caller: Caller, batch_id: str, seq: int, conte
     try:
         content = base64.b64decode(content_base64, validate=True)
     except (binascii.Error, ValueError, TypeError):
-        raise ValidationFailed("invalid input", {"content_base64": ["not base64"]})
+        raise ValidationFailed("invalid input", {"content_base64": ["not base64"]}) from None
     expected = tx.session.scalar(select(func.count()).where(ImportFileChunk.batch_id == batch.id))
     if seq != expected or not content or len(content) > CHUNK_BYTES:
         raise ValidationFailed("invalid input", {"seq": [
@@ -243,7 +248,7 @@ def finish_upload(tx: Transaction, caller: Caller, batch_id: str, protector) -> 
             check_header(header)
             total = sum(1 for _ in rows) if batch.file_format == "csv" else (size_hint or 1) - 1
     except UnreadableFile as exc:
-        raise ValidationFailed("the file cannot be read", {"file": [str(exc)]})
+        raise ValidationFailed("the file cannot be read", {"file": [str(exc)]}) from None
     if total > MAX_ROWS:
         raise ValidationFailed("too many rows", {"file": [f"at most {MAX_ROWS} rows per file"]})
     batch.columns = [h.strip() for h in header]
@@ -269,7 +274,7 @@ def start_import(tx: Transaction, caller: Caller, body: dict, protector) -> Impo
     try:
         content = base64.b64decode(encoded or "", validate=True)
     except (binascii.Error, ValueError, TypeError):
-        raise ValidationFailed("invalid input", {"content_base64": ["not base64"]})
+        raise ValidationFailed("invalid input", {"content_base64": ["not base64"]}) from None
     if not content:
         raise ValidationFailed("invalid input", {"content_base64": ["the file is empty"]})
     batch = open_upload(tx, caller, body, {"size": len(content),
@@ -308,11 +313,11 @@ class _RowChecker:
             problems = fields_from_marshmallow(exc.messages)
             if "id_number" not in problems and body.get("id_number"):
                 problems.update(self._number_problem(body["id_number"]) or {})
-            raise ValidationFailed("invalid input", problems)
+            raise ValidationFailed("invalid input", problems) from None
         try:
             number = id_numbers.normalise(data["id_number"])
         except id_numbers.InvalidIdNumber as exc:
-            raise ValidationFailed("invalid input", {"id_number": [str(exc)]})
+            raise ValidationFailed("invalid input", {"id_number": [str(exc)]}) from None
         pair = (data["home_org_id"], data["host_org_id"])
         if pair not in self._orgs:
             try:

@@ -7,6 +7,7 @@ from decimal import Decimal
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from services.plumbing import phones
 from services.plumbing.caller import Caller
 from services.plumbing.clock import today_in_china
 from services.plumbing.db import Transaction
@@ -15,10 +16,9 @@ from services.plumbing.errors import Conflict, Forbidden, NotFound, ValidationFa
 from services.plumbing.pagination import as_utc, page
 from services.plumbing.validation import load
 
-from . import events, id_numbers, phones
+from . import events, id_numbers
 from .models import FlowRecord, Member, OrgUnit
-from .orgs import (HOME_KINDS, HOST_KINDS, CachedOrg, cached_org, get_org, in_scope, plausible_id,
-                   visible_members_clause)
+from .orgs import HOME_KINDS, HOST_KINDS, CachedOrg, cached_org, get_org, in_scope, plausible_id, visible_members_clause
 from .schemas import MemberCreateSchema, MemberListQuerySchema, MemberUpdateSchema
 
 # The flow lifecycle's states (see flows.py for the transitions).
@@ -63,7 +63,7 @@ def parse_id_number(raw: str) -> str:
     try:
         return id_numbers.normalise(raw)
     except id_numbers.InvalidIdNumber as exc:
-        raise ValidationFailed("invalid input", {"id_number": [str(exc)]})
+        raise ValidationFailed("invalid input", {"id_number": [str(exc)]}) from None
 
 
 def new_member(data: dict, number: str, home: CachedOrg, host: CachedOrg | None,

@@ -6,11 +6,10 @@ from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from services.plumbing.fields import Day, StrictDecimal
 from services.plumbing.money import Money
-
-from .orgs import KINDS
-from .phones import PHONE_PATTERN
+from services.plumbing.phones import PHONE_PATTERN
 from services.plumbing.text import storable
 
+from .orgs import KINDS
 
 
 class Text(fields.String):
@@ -199,7 +198,8 @@ class FlowActionSchema(Schema):
     reason = Text(load_default=None, allow_none=True, validate=validate.Length(max=1000),
                            metadata={"description": "Required to refuse"})
     occurred_on = Day(load_default=None, allow_none=True,
-                              metadata={"description": "When it happened (lost contact on, found on); today by default"})
+                              metadata={"description": "When it happened (lost contact on, found on); "
+                                                       "today by default"})
 
 
 class FlowRecordSchema(Schema):
@@ -395,7 +395,8 @@ class PointLedgerSchema(Schema):
 
 class RankingQuerySchema(Schema):
     org_id = Text(load_default=None, validate=UUID_LENGTH,
-                           metadata={"description": "Members of this org's subtree (home or host); the caller's by default"})
+                           metadata={"description": "Members of this org's subtree (home or host); "
+                                                    "the caller's by default"})
     year = fields.Integer(required=True, validate=validate.Range(min=1921, max=2200))
     month = fields.Integer(load_default=None, validate=validate.Range(min=1, max=12),
                            metadata={"description": "Omit for the yearly ranking"})

@@ -4,7 +4,7 @@ answers it; the answer moves the request on at the desk (`home_task_answered`)."
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.members import phones
+from services.plumbing import phones
 from services.plumbing.caller import Caller
 from services.plumbing.db import Transaction
 from services.plumbing.envelope import utcnow

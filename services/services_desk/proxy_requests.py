@@ -23,7 +23,7 @@ from datetime import date, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from services.members import phones
+from services.plumbing import phones
 from services.plumbing.caller import Caller
 from services.plumbing.clock import china_date
 from services.plumbing.db import Transaction

@@ -2,9 +2,9 @@
 replies. The gateway builds its OpenAPI document from these."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from services.members.phones import PHONE_PATTERN
 from services.plumbing import exports
 from services.plumbing.fields import Day
+from services.plumbing.phones import PHONE_PATTERN
 
 from .categories import CATEGORIES
 from .home_tasks import RESULTS, TASK_STATUSES

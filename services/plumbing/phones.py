@@ -1,4 +1,5 @@
-"""Phone numbers: a mainland mobile or a landline with its area code."""
+"""Phone numbers: a mainland mobile or a landline with its area code. Shared: members and the
+desk both take and mask requesters' phones."""
 import re
 
 PHONE_PATTERN = r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$"
