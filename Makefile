@@ -48,6 +48,7 @@ migrate: $(STAMP)
 ## Debian's chromium) run last, in a process of their own (no eventlet patching; conftest.py);
 ## screenshots go to var/test-output/console.
 test: $(STAMP)
+	$(VENV)/bin/ruff check .
 	$(PY) deploy/local/infra.py test-tools
 	$(PY) deploy/local/infra.py rabbitmq
 	$(PY) deploy/local/infra.py postgres-up $(TEST_PG_DIR) $(TEST_PG_PORT)

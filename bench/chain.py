@@ -33,11 +33,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "deploy" / "local"))
 
+import infra  # noqa: E402
 import requests  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
-
-import infra  # noqa: E402
 from supervisor import Supervisor  # noqa: E402
+
 from services import SERVICE_CLASSES  # noqa: E402
 from tests.chaos.test_faults_under_load import Stack, build_world  # noqa: E402
 from tests.fixtures import free_port  # noqa: E402

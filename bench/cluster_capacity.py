@@ -29,9 +29,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "deploy" / "local"))
 
+from cluster import LocalCluster  # noqa: E402
 from kombu import Connection, Queue  # noqa: E402
 
-from cluster import LocalCluster  # noqa: E402
 from services import SERVICE_CLASSES  # noqa: E402
 from services.plumbing import topology  # noqa: E402
 from services.plumbing.outbox import EventPublisher  # noqa: E402

@@ -23,12 +23,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import text  # noqa: E402
 from sqlalchemy.orm import sessionmaker  # noqa: E402
 
+from bench.scratch import ADMIN_URL, scratch_database  # noqa: E402
 from services.donations import disbursements, ledger  # noqa: E402
 from services.donations.campaigns import get_visible_campaign, totals_of  # noqa: E402
 from services.donations.models import PLUMBING  # noqa: E402
 from services.plumbing.caller import Caller  # noqa: E402
 from services.plumbing.db import Transaction  # noqa: E402
-from bench.scratch import ADMIN_URL, scratch_database  # noqa: E402
 
 PLATFORM = Caller("bench", "admin", None)
 

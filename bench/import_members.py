@@ -130,7 +130,10 @@ def child(args) -> None:
     if profiler:
         import pstats
         profiler.disable()
-        stats = pstats.Stats(profiler, stream=sys.stderr); stats.sort_stats("tottime").print_stats(30); stats.sort_stats("cumtime").print_stats("services/", 30); stats.print_callers("method .execute. of")
+        stats = pstats.Stats(profiler, stream=sys.stderr)
+        stats.sort_stats("tottime").print_stats(30)
+        stats.sort_stats("cumtime").print_stats("services/", 30)
+        stats.print_callers("method .execute. of")
     with uow.read() as session:
         batch = session.get(ImportBatch, batch_id)
         counts = {"status": batch.status, "imported": batch.imported,

@@ -21,11 +21,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import text  # noqa: E402
 from sqlalchemy.orm import sessionmaker  # noqa: E402
 
+from bench.scratch import ADMIN_URL, scratch_database  # noqa: E402
 from services.members import registry  # noqa: E402
 from services.plumbing.caller import Caller  # noqa: E402
-from bench.scratch import ADMIN_URL, scratch_database  # noqa: E402
 
-MEMBER_INDEXES = ("ix_members_home_created", "ix_members_status_created", "ix_members_host_created", "ix_members_created",
+MEMBER_INDEXES = ("ix_members_home_created", "ix_members_status_created", "ix_members_host_created",
+                  "ix_members_created",
                   "ix_members_home_status_created", "ix_members_host_status_created",
                   "ix_members_category", "ix_members_birth_date", "ix_org_units_path_pattern")
 
@@ -69,7 +70,8 @@ INSERT INTO members (id, name, id_number_hash, id_number_encrypted, id_number_ma
                      giving_total, created_at)
 SELECT md5(i::text)::uuid::text, '党员' || i, md5('id' || i), 'x', '110105********0000',
        '13800001234', CASE WHEN i % 2 = 0 THEN 'female' ELSE 'male' END,
-       date '1950-01-01' + (i::bigint * 7919 % 20000)::int, (ARRAY['working', 'non_working_resident', 'stationed'])[i % 3 + 1],
+       date '1950-01-01' + (i::bigint * 7919 % 20000)::int,
+       (ARRAY['working', 'non_working_resident', 'stationed'])[i % 3 + 1],
        (ARRAY['migrant_worker', 'business_owner', 'company_employee', 'other'])[i % 4 + 1],
        v.id, CASE WHEN i % 10 = 0 THEN NULL ELSE b.id END,
        (ARRAY['active', 'active', 'active', 'pending', 'lost', 'returned'])[i % 6 + 1],

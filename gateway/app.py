@@ -9,7 +9,8 @@ import uuid
 from eventlet.greenpool import GreenPool
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from werkzeug.exceptions import MethodNotAllowed, NotFound as RouteNotFound, RequestEntityTooLarge
+from werkzeug.exceptions import MethodNotAllowed, RequestEntityTooLarge
+from werkzeug.exceptions import NotFound as RouteNotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
@@ -102,7 +103,7 @@ class RequestContext:
         try:
             files, form = self.request.files, self.request.form
         except RequestEntityTooLarge:
-            raise self.gateway.too_large(self.body_limit)
+            raise self.gateway.too_large(self.body_limit) from None
         upload = files.get(field)
         if upload is None or len(files) != 1:
             raise HttpError(400, "validation_failed", "invalid input", {field: [
@@ -305,10 +306,10 @@ class Gateway:
         try:
             return adapter.match(method=method)
         except RouteNotFound:
-            raise HttpError(404, "not_found", "no such route")
+            raise HttpError(404, "not_found", "no such route") from None
         except MethodNotAllowed as exc:
             raise HttpError(405, "method_not_allowed", "method not allowed on this route",
-                            headers={"Allow": ", ".join(exc.valid_methods or [])})
+                            headers={"Allow": ", ".join(exc.valid_methods or [])}) from None
 
     def match_audited(self, adapter):
         """`match`, with the route template on a 405 so that the answer can be audited."""

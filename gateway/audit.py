@@ -8,9 +8,9 @@ import csv
 import io
 import logging
 import os
+from datetime import UTC
 
 from limits import parse, storage, strategies
-
 from sqlalchemy import insert, select
 
 from services.plumbing.envelope import utcnow
@@ -91,8 +91,7 @@ def _filtered(params: dict):
 def _naive_for_sqlite(session, params: dict) -> dict:
     if session.get_bind().dialect.name != "sqlite":
         return params
-    from datetime import timezone
-    return {name: (value.astimezone(timezone.utc).replace(tzinfo=None)
+    return {name: (value.astimezone(UTC).replace(tzinfo=None)
                    if name in ("since", "until") and value is not None else value)
             for name, value in params.items()}
 
@@ -111,7 +110,7 @@ def query(session, params: dict) -> dict:
             after = int(params["cursor"])
         except ValueError:
             raise ValidationFailed("invalid input",
-                                   {"cursor": ["not a cursor this API returned"]})
+                                   {"cursor": ["not a cursor this API returned"]}) from None
         statement = statement.where(AuditRecord.id > after)
     limit = params["limit"]
     rows = list(session.scalars(statement.order_by(AuditRecord.id).limit(limit + 1)))

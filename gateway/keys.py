@@ -18,22 +18,21 @@ import argparse
 import hashlib
 import hmac
 import json
+import os
 import re
 import secrets
 import sys
-import os
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from services.plumbing import config
 from services.plumbing.caller import ROLES, Caller
 from services.plumbing.db import make_engine
 from services.plumbing.envelope import utcnow
-from services.plumbing import config
 from services.plumbing.pagination import as_utc, iso_utc
 from services.plumbing.text import storable, with_article
 

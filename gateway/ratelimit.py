@@ -8,7 +8,8 @@ counts on its own, so a key gets up to N times its limit; to make the limit glob
 — the code path is the same, only the storage URI changes.
 
 Routes without a key (health, the OpenAPI document and docs, the public ledger, signing in, the
-console pages before sign-in; after it, the person's own) are limited per client address instead: `GATEWAY_PUBLIC_RATE_LIMIT` (default
+console pages before sign-in; after it, the person's own) are limited per client address
+instead: `GATEWAY_PUBLIC_RATE_LIMIT` (default
 `120/minute`). Signing in is also throttled per client address and username with a growing
 delay (`SignInThrottle`), so guessing is slow while a stranger elsewhere cannot lock a clerk out.
 """

@@ -6,7 +6,6 @@ proxy that timed out or lost its connection is thrown away rather than reused (a
 would otherwise confuse the next caller).
 """
 import logging
-import socket
 import threading
 import time
 
@@ -120,7 +119,7 @@ class ServiceClient:
             if not self.consumers_of(service):  # 0, or the broker cannot even say (outage)
                 raise ServiceUnavailable(f"{service} is not running") from exc
             raise ServiceTimeout(f"{service} did not answer within {timeout or self.timeout}s") from exc
-        except (OSError, socket.error, ConnectionError) as exc:
+        except (OSError, ConnectionError) as exc:
             raise ServiceUnavailable(f"message broker unreachable: {exc}") from exc
         except Exception as exc:
             if type(exc).__module__.startswith(("amqp", "kombu")):

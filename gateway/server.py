@@ -13,8 +13,8 @@ import eventlet.event  # noqa: E402
 import eventlet.wsgi  # noqa: E402
 from prometheus_client import start_http_server  # noqa: E402
 
-from services.plumbing import config, logs  # noqa: E402
 import services.plumbing.rpc  # noqa: E402,F401  (registers error types for RPC replies)
+from services.plumbing import config, logs  # noqa: E402
 
 from .app import Gateway  # noqa: E402
 from .errors import error_body  # noqa: E402

@@ -251,7 +251,7 @@ class Load:
     def longest_gap(self, since: float) -> float:
         """The longest time without an acknowledged write after `since` (service lost)."""
         times = [since] + sorted(t for t in self.acknowledged_at if t > since)
-        return round(max(b - a for a, b in zip(times, times[1:])) if len(times) > 1 else 0.0, 1)
+        return round(max(b - a for a, b in zip(times, times[1:], strict=False)) if len(times) > 1 else 0.0, 1)
 
     def seconds_to_recover(self, since: float, timeout: float = 90) -> float:
         def recovered():

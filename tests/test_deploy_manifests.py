@@ -755,7 +755,7 @@ def test_dashboard_shows_every_slo_and_the_desk_deadlines(dashboard):
 
 def test_dashboard_queries_are_valid_promql(dashboard, tmp_path):
     rules = []
-    for i, (where, expr) in enumerate(_dashboard_queries(dashboard)):
+    for i, (_where, expr) in enumerate(_dashboard_queries(dashboard)):
         expr = re.sub(r"\$__\w+", "5m", expr)
         expr = re.sub(r"\$\{?\w+\}?", ".*", expr)
         rules.append({"record": f"dashboard:query_{i}", "expr": expr})

@@ -14,7 +14,6 @@ import requests
 from services.members.id_numbers import check_char
 
 
-
 def id_number(region: str, birth: str, serial: int) -> str:
     first17 = f"{region}{birth}{serial:03d}"
     return first17 + check_char(first17)

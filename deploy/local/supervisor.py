@@ -11,7 +11,7 @@ import signal
 import subprocess
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 PR_SET_PDEATHSIG = 1
@@ -115,7 +115,7 @@ class Supervisor:
 
     def _note(self, item: Supervised, what: str, message: str, **extra) -> None:
         self.say(message)
-        line = {"time": datetime.now(timezone.utc).isoformat(), "process": item.name,
+        line = {"time": datetime.now(UTC).isoformat(), "process": item.name,
                 "event": what, "message": message} | extra
         with open(self.log_dir / "supervisor.log", "a") as log:
             log.write(json.dumps(line, ensure_ascii=False) + "\n")

@@ -29,9 +29,19 @@ from typing import TypedDict
 
 from .client import Client
 from .core import UNSET
-from .errors import (ApiError, AuthenticationError, Conflict, NotFound, OutcomeUnknown,
-                     PermissionDenied, RateLimited, ServerError, Unavailable, ValidationError,
-                     error_class)
+from .errors import (
+    ApiError,
+    AuthenticationError,
+    Conflict,
+    NotFound,
+    OutcomeUnknown,
+    PermissionDenied,
+    RateLimited,
+    ServerError,
+    Unavailable,
+    ValidationError,
+    error_class,
+)
 from .signatures import verify_signature
 
 __all__ = ["Client", "ApiError", "ValidationError", "AuthenticationError", "PermissionDenied",

@@ -2,7 +2,7 @@
 few shorter names for the common calls that county offices' programs already use."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from .core import UNSET, BaseClient, seg
 from .operations import Operations

@@ -5,8 +5,8 @@ One method per operation (named after its operationId); see `Client` for the tra
 retries and the errors raised."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal
-from typing import Iterator
 
 from .core import UNSET, Unset, seg
 

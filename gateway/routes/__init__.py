@@ -7,8 +7,8 @@ Roles: `office` (a county office's or committee's system, its own subtree), `des
 service centre's staff), `ops` (health and read-only figures), `admin` (org units and keys).
 A role not listed on a route gets 403; an object outside the caller's tenant gets 404.
 """
-from .table import ALL_ROLES, Route  # noqa: F401
 from . import access, donations, members, services_desk, webhooks
+from .table import ALL_ROLES, Route  # noqa: F401
 
 ROUTES = (members.ROUTES + services_desk.ROUTES + donations.ROUTES + access.ROUTES
           + webhooks.ROUTES)

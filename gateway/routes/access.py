@@ -11,10 +11,16 @@ from services.plumbing.validation import load
 
 from .. import audit, keys
 from ..errors import HttpError
-from ..ratelimit import client_address
 from ..models import ApiKey, StaffUser
-from ..schemas import (AuditExportQuerySchema, AuditQuerySchema, KeyCreateSchema,
-                       KeyRotateSchema, SessionCreateSchema, StaffUserCreateSchema)
+from ..ratelimit import client_address
+from ..schemas import (
+    AuditExportQuerySchema,
+    AuditQuerySchema,
+    KeyCreateSchema,
+    KeyRotateSchema,
+    SessionCreateSchema,
+    StaffUserCreateSchema,
+)
 from .table import Route
 
 S = "gateway.schemas"
@@ -30,7 +36,7 @@ def _check_org(ctx, org_id):
     try:
         ctx.call("members", "get_org_unit", org_id)
     except NotFound:
-        raise NotFound("no such org unit", {"org_id": ["no such org unit"]})
+        raise NotFound("no such org unit", {"org_id": ["no such org unit"]}) from None
 
 
 def create_key(ctx):
@@ -42,7 +48,7 @@ def create_key(ctx):
             key, plain = keys.create_key(session, data["role"], data["name"], data["org_id"],
                                          data["expires_at"], data["rate_limit"])
         except keys.InvalidKeyRequest as exc:
-            raise ValidationFailed("invalid input", {"org_id": [str(exc)]})
+            raise ValidationFailed("invalid input", {"org_id": [str(exc)]}) from None
         session.commit()
         return 201, dict(keys.key_view(key), key=plain)
 
@@ -67,9 +73,9 @@ def rotate_key(ctx, key_id):
             old, new, plain = keys.rotate_key(session, key_id,
                                               timedelta(seconds=data["overlap_seconds"]))
         except LookupError:
-            raise NotFound("no such active key")
+            raise NotFound("no such active key") from None
         except keys.InvalidKeyRequest as exc:
-            raise Conflict(str(exc))
+            raise Conflict(str(exc)) from None
         session.commit()
         return 201, {"old": keys.key_view(old), "new": dict(keys.key_view(new), key=plain)}
 
@@ -93,7 +99,7 @@ def create_staff_user(ctx):
             user = keys.create_staff_user(session, data["username"], data["display_name"],
                                           data["org_id"], data["password"])
         except keys.InvalidKeyRequest as exc:
-            raise ValidationFailed("invalid input", {"username": [str(exc)]})
+            raise ValidationFailed("invalid input", {"username": [str(exc)]}) from None
         session.commit()
         return 201, keys.staff_user_view(user)
 

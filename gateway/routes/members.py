@@ -287,7 +287,7 @@ def _json_upload(ctx):
         content = base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError):
         raise HttpError(400, "validation_failed", "invalid input", {
-            "content_base64": ["required: the file, base64-encoded"]})
+            "content_base64": ["required: the file, base64-encoded"]}) from None
     return body, io.BytesIO(content)
 
 

@@ -1,6 +1,6 @@
 """The shape of a route."""
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 ALL_ROLES = ("office", "desk_staff", "ops", "admin")
 

@@ -17,12 +17,12 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 
-from services.plumbing.errors import Conflict, NotFound, ValidationFailed
 from services.plumbing.envelope import utcnow
+from services.plumbing.errors import Conflict, NotFound, ValidationFailed
 from services.plumbing.pagination import iso_utc, page
 
 from . import events, sending
@@ -67,7 +67,7 @@ def create_endpoint(session, caller, url: str, event_types: list, policy: Addres
     try:
         policy.check_url(url)
     except RefusedAddress as exc:
-        raise ValidationFailed("invalid input", {"url": [str(exc)]})
+        raise ValidationFailed("invalid input", {"url": [str(exc)]}) from None
     endpoint = Endpoint(id=str(uuid.uuid4()), org_id=caller.org_id, url=url,
                         event_types=sorted(set(event_types)),
                         secret="whsec_" + secrets.token_urlsafe(32), created_by=caller.key_id,
@@ -160,7 +160,7 @@ def claim_due(session, now: datetime, lease: timedelta, limit: int = 20) -> list
 
 def _for_db(session, moment: datetime):
     if session.get_bind().dialect.name == "sqlite":
-        return moment.astimezone(timezone.utc).replace(tzinfo=None)
+        return moment.astimezone(UTC).replace(tzinfo=None)
     return moment
 
 

@@ -2,8 +2,7 @@
 the tenancy projection and the plumbing tables."""
 from datetime import datetime
 
-from sqlalchemy import (JSON, DateTime, Index, Integer, MetaData, String, Text,
-                        UniqueConstraint)
+from sqlalchemy import JSON, DateTime, Index, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.plumbing.tables import BigIntId, plumbing_tables

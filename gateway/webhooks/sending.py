@@ -13,8 +13,14 @@ from dataclasses import dataclass
 
 from urllib3 import HTTPConnectionPool, HTTPSConnectionPool, Timeout
 from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.exceptions import (ConnectTimeoutError, HTTPError, NewConnectionError,
-                                ProtocolError, ReadTimeoutError, SSLError)
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    HTTPError,
+    NewConnectionError,
+    ProtocolError,
+    ReadTimeoutError,
+    SSLError,
+)
 from urllib3.util import connection as urllib3_connection
 
 from .addresses import AddressPolicy, RefusedAddress, default_port, split_url
@@ -52,7 +58,7 @@ class _CheckedConnection:
             return urllib3_connection.create_connection(
                 (address, self.port), self.timeout, source_address=self.source_address,
                 socket_options=self.socket_options)
-        except socket.timeout as exc:
+        except TimeoutError as exc:
             raise ConnectTimeoutError(self, "connect timed out") from exc
         except OSError as exc:
             raise NewConnectionError(self, f"could not connect: {exc}") from exc

@@ -10,8 +10,8 @@ from sqlalchemy import BigInteger, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from services.plumbing.caller import Caller
-from services.plumbing.db import Transaction
 from services.plumbing.clock import today_in_china
+from services.plumbing.db import Transaction
 from services.plumbing.envelope import utcnow
 from services.plumbing.errors import Forbidden, InvalidTransition, NotFound
 from services.plumbing.money import CENT

@@ -11,19 +11,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.plumbing.caller import Caller
+from services.plumbing.clock import china_date
 from services.plumbing.db import Transaction
 from services.plumbing.envelope import utcnow
 from services.plumbing.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from services.plumbing.money import LARGEST, to_wire
-from services.plumbing.clock import china_date
 from services.plumbing.pagination import as_utc
 from services.plumbing.text import with_article
 
 from . import events, goods
-from .campaigns import (CASH, CLOSED, DRAFT, IN_KIND, SETTLED,
-                        get_visible_campaign)
-from .models import (TENANCY, Campaign, Donation, DonationBatch, DonationItem,
-                     DonationRequestKey)
+from .campaigns import CASH, CLOSED, DRAFT, IN_KIND, SETTLED, get_visible_campaign
+from .models import TENANCY, Campaign, Donation, DonationBatch, DonationItem, DonationRequestKey
 
 CHANNELS = ("cash", "bank_transfer", "wechat", "alipay", "other")
 PUBLIC_NAME_CHOICES = ("name", "masked")
@@ -119,7 +117,7 @@ def record_batch(tx: Transaction, caller: Caller, campaign_id, data: dict,
         except ValidationFailed as exc:
             # One bad line refuses the whole list; say which line.
             raise ValidationFailed("invalid input", {
-                f"gifts.{index}.{field}": messages for field, messages in exc.fields.items()})
+                f"gifts.{index}.{field}": messages for field, messages in exc.fields.items()}) from None
     if idempotency_key is not None:
         _remember_key(session, caller, idempotency_key, request_hash, batch_id=batch.id)
     return batch, gifts, False
@@ -307,4 +305,4 @@ def _remember_key(session: Session, caller: Caller, key: str, request_hash: str,
     except IntegrityError:
         # Only possible on PostgreSQL, for the same key sent at once for two campaigns (two
         # different requests, since the campaign is part of the fingerprint).
-        raise _key_reused()
+        raise _key_reused() from None

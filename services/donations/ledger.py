@@ -8,14 +8,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.plumbing import exports
-from services.plumbing.money import to_wire
 from services.plumbing.clock import china_date
+from services.plumbing.money import to_wire
 from services.plumbing.pagination import as_utc
 
 from . import disbursements as disbursement_rules
 from . import goods
-from .campaigns import (TENANCY, beneficiaries_of, beneficiary_view, totals_of,
-                        totals_view)
+from .campaigns import TENANCY, beneficiaries_of, beneficiary_view, totals_of, totals_view
 from .gifts import items_of
 from .models import Campaign, Donation
 

@@ -4,8 +4,8 @@ from decimal import Decimal
 from nameko.dependency_providers import Config
 from nameko.timer import timer
 
-from services.plumbing.entrypoints import HealthCheck, TenancyProjection
 from services.plumbing.clock import today_in_china
+from services.plumbing.entrypoints import HealthCheck, TenancyProjection
 from services.plumbing.metrics import Metrics
 from services.plumbing.providers import Database, LogContext
 from services.plumbing.rpc import Caller, rpc
@@ -13,14 +13,32 @@ from services.plumbing.validation import load
 
 from . import campaigns, disbursements, gifts, ledger, reconcile
 from .models import PLUMBING, TENANCY, Base
-from .schemas import (CampaignCreateSchema, CampaignListQuerySchema, CampaignPageSchema,
-                      CampaignSchema, DisbursementApproveSchema, DisbursementCreateSchema,
-                      DisbursementListSchema, DisbursementPaySchema, DisbursementRejectSchema,
-                      DisbursementSchema, DonationBatchCreateSchema, DonationBatchSchema,
-                      DonationCreateSchema, DonationSchema, DonationVoidSchema,
-                      InKindDonationCreateSchema, LedgerExportQuerySchema, LedgerExportSchema,
-                      LedgerQuerySchema, LedgerSchema, PublicLedgerSchema, MemberGivingSchema,
-                      OrganiserTotalsListSchema, ReconciliationSchema)
+from .schemas import (
+    CampaignCreateSchema,
+    CampaignListQuerySchema,
+    CampaignPageSchema,
+    CampaignSchema,
+    DisbursementApproveSchema,
+    DisbursementCreateSchema,
+    DisbursementListSchema,
+    DisbursementPaySchema,
+    DisbursementRejectSchema,
+    DisbursementSchema,
+    DonationBatchCreateSchema,
+    DonationBatchSchema,
+    DonationCreateSchema,
+    DonationSchema,
+    DonationVoidSchema,
+    InKindDonationCreateSchema,
+    LedgerExportQuerySchema,
+    LedgerExportSchema,
+    LedgerQuerySchema,
+    LedgerSchema,
+    MemberGivingSchema,
+    OrganiserTotalsListSchema,
+    PublicLedgerSchema,
+    ReconciliationSchema,
+)
 
 # How often the closing timer looks for campaigns past their last day.
 CLOSING_TIMER_SECONDS = 60

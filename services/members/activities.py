@@ -13,11 +13,26 @@ from services.plumbing.errors import InvalidTransition, NotFound, ValidationFail
 from services.plumbing.validation import load
 
 from .models import Activity, Member, Participation, PointEntry, PointRule
-from .orgs import (caller_path, county_of, get_org, get_visible_org, in_scope, members_under_clause,
-                   plausible_id, visible_orgs_subquery)
+from .orgs import (
+    caller_path,
+    county_of,
+    get_org,
+    get_visible_org,
+    in_scope,
+    members_under_clause,
+    plausible_id,
+    visible_orgs_subquery,
+)
 from .registry import get_member
-from .schemas import (ActivityCreateSchema, ParticipationCreateSchema, PointAwardSchema,
-                      PointRuleQuerySchema, PointRuleSchema, RankingQuerySchema, TallyQuerySchema)
+from .schemas import (
+    ActivityCreateSchema,
+    ParticipationCreateSchema,
+    PointAwardSchema,
+    PointRuleQuerySchema,
+    PointRuleSchema,
+    RankingQuerySchema,
+    TallyQuerySchema,
+)
 
 SIGNED_UP, ATTENDED, ON_LEAVE = "signed_up", "attended", "on_leave"
 
@@ -48,7 +63,7 @@ def _participation(session, caller, activity_id, body):
     try:
         member = get_member(session, caller, data["member_id"])
     except NotFound:
-        raise ValidationFailed("invalid input", {"member_id": ["no such member in your scope"]})
+        raise ValidationFailed("invalid input", {"member_id": ["no such member in your scope"]}) from None
     row = session.scalar(select(Participation).where(
         Participation.activity_id == activity.id, Participation.member_id == member.id)
         .with_for_update())

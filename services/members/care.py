@@ -16,9 +16,15 @@ from services.plumbing.validation import load
 from .models import CareVisit, HardshipHelp, Honour, Member, TalentReturn
 from .orgs import caller_path, get_org, get_visible_org, in_scope, members_under_clause
 from .registry import RETURNED, filtered_members_query, get_member
-from .schemas import (CareVisitCreateSchema, ElderlyQuerySchema, HardshipHelpCreateSchema,
-                      HonourCreateSchema, HonourQuerySchema, TalentReportQuerySchema,
-                      TalentReturnCreateSchema)
+from .schemas import (
+    CareVisitCreateSchema,
+    ElderlyQuerySchema,
+    HardshipHelpCreateSchema,
+    HonourCreateSchema,
+    HonourQuerySchema,
+    TalentReportQuerySchema,
+    TalentReturnCreateSchema,
+)
 
 
 def elderly(session: Session, caller: Caller, params: dict):
@@ -72,7 +78,7 @@ def award_honour(session: Session, caller: Caller, body: dict) -> Honour:
         try:
             get_member(session, caller, data["member_id"])
         except NotFound:
-            raise ValidationFailed("invalid input", {"member_id": ["no such member in your scope"]})
+            raise ValidationFailed("invalid input", {"member_id": ["no such member in your scope"]}) from None
     elif not in_scope(session, caller, get_org(session, data["org_id"])):
         raise ValidationFailed("invalid input", {"org_id": ["no such org unit in your scope"]})
     honour = Honour(id=str(uuid.uuid4()), member_id=data["member_id"], org_id=data["org_id"],
@@ -114,7 +120,8 @@ def talent_report(session: Session, caller: Caller, params: dict) -> dict:
     base = select(TalentReturn).join(Member, Member.id == TalentReturn.member_id)
     counts = select(TalentReturn.kind, func.count()).join(Member, Member.id == TalentReturn.member_id)
     if prefix is not None:
-        base, counts = base.where(members_under_clause(session, prefix)), counts.where(members_under_clause(session, prefix))
+        under = members_under_clause(session, prefix)
+        base, counts = base.where(under), counts.where(under)
     if data["year"]:
         start, end = date(data["year"], 1, 1), date(data["year"], 12, 31)
         base = base.where(TalentReturn.returned_on.between(start, end))

@@ -22,10 +22,26 @@ from services.plumbing.validation import load
 from . import events, id_numbers
 from .models import ContactAttempt, FlowRecord, Member, SelfReport
 from .orgs import HOME_KINDS, HOST_KINDS, caller_path, get_org, in_scope, plausible_id, visible_orgs_subquery
-from .registry import (ACTIVE, LOST, PENDING, REFUSED, REGISTERED, RETURNED, get_member,
-                       new_member, parse_id_number, registration_record, visible_member_query)
-from .schemas import (ContactAttemptCreateSchema, FlowActionSchema, SelfReportCreateSchema,
-                      SelfReportDecisionSchema, SelfReportListQuerySchema)
+from .registry import (
+    ACTIVE,
+    LOST,
+    PENDING,
+    REFUSED,
+    REGISTERED,
+    RETURNED,
+    get_member,
+    new_member,
+    parse_id_number,
+    registration_record,
+    visible_member_query,
+)
+from .schemas import (
+    ContactAttemptCreateSchema,
+    FlowActionSchema,
+    SelfReportCreateSchema,
+    SelfReportDecisionSchema,
+    SelfReportListQuerySchema,
+)
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,7 @@ def main(argv=None) -> int:
     old = protector(config.id_keys())
     new = protector(config.id_keys("LIUDONG_NEW_ID_HASH_KEY", "LIUDONG_NEW_ID_ENCRYPTION_KEY"))
     from sqlalchemy.orm import sessionmaker
+
     from services.plumbing.db import make_engine
     engine = make_engine(config.database_url("members"))
     try:

@@ -18,14 +18,14 @@ class InvalidIdNumber(ValueError):
 
 
 def check_char(first17: str) -> str:
-    return CHECK_CHARS[sum(int(d) * w for d, w in zip(first17, WEIGHTS)) % 11]
+    return CHECK_CHARS[sum(int(d) * w for d, w in zip(first17, WEIGHTS, strict=False)) % 11]
 
 
 def _check_birth_date(year: int, month: int, day: int) -> None:
     try:
         born = date(year, month, day)
     except ValueError:
-        raise InvalidIdNumber("the birth date in the number is not a real date")
+        raise InvalidIdNumber("the birth date in the number is not a real date") from None
     if born > today_in_china() or year < 1900:
         raise InvalidIdNumber("the birth date in the number is out of range")
 

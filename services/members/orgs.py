@@ -15,10 +15,10 @@ from services.plumbing.caller import Caller
 from services.plumbing.db import Transaction
 from services.plumbing.envelope import utcnow
 from services.plumbing.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from services.plumbing.text import storable, with_article
 
 from . import events
 from .models import Member, OrgUnit
-from services.plumbing.text import storable, with_article
 
 HOME_KINDS = ("county", "township", "village_branch")
 HOST_KINDS = ("joint_committee", "second_level_committee", "comprehensive_committee",

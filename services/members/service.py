@@ -1,5 +1,7 @@
 """Entrypoints of the members service. Thin: unpack, call the domain modules, dump the reply."""
 from nameko.dependency_providers import Config
+
+from services.donations import events as donation_events
 from services.plumbing.entrypoints import HealthCheck
 from services.plumbing.idempotency import record_first_delivery
 from services.plumbing.metrics import Metrics
@@ -7,7 +9,6 @@ from services.plumbing.providers import Database, LogContext
 from services.plumbing.rpc import Caller, rpc
 from services.plumbing.subscriber import subscribe
 from services.plumbing.validation import load
-from services.donations import events as donation_events
 
 from . import activities, bulk, care, events, flows, notices, orgs, registry, reports
 from . import schemas as s

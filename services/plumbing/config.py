@@ -103,9 +103,10 @@ def local_run() -> bool:
 
 def id_keys(hash_env: str = "LIUDONG_ID_HASH_KEY",
             encryption_env: str = "LIUDONG_ID_ENCRYPTION_KEY") -> dict:
-    """{"ID_HASH_KEY", "ID_ENCRYPTION_KEY"} from those environment variables, checked: a key must be set (outside a local run), not a placeholder (CHANGE-ME), not a
-    local-only key outside a local run; the hash key at least 32 characters, the encryption key
-    32 url-safe base64-encoded bytes."""
+    """{"ID_HASH_KEY", "ID_ENCRYPTION_KEY"} from those environment variables, checked: a key must
+    be set (outside a local run), not a placeholder (CHANGE-ME), not a local-only key outside a
+    local run; the hash key at least 32 characters, the encryption key 32 url-safe base64-encoded
+    bytes."""
     import base64
     import binascii
     hash_key = os.environ.get(hash_env)

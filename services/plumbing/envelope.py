@@ -9,13 +9,13 @@ events module dumps payloads with marshmallow before they reach the outbox.
 """
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 ENVELOPE_KEYS = ("event_id", "event_type", "version", "occurred_at", "producer", "data")
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def new_envelope(producer: str, event_type: str, version: int, data: dict) -> dict:

@@ -10,9 +10,9 @@ time first, as the people reading these files count in it.
 import base64
 import csv
 import io
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Iterable, Sequence
 
 from .money import to_wire
 

@@ -1,5 +1,5 @@
 """marshmallow fields shared by every API schema."""
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from marshmallow import ValidationError, fields
 
@@ -11,9 +11,9 @@ class UtcDateTime(fields.AwareDateTime):
     def _deserialize(self, value, attr, data, **kwargs) -> datetime:
         moment = super()._deserialize(value, attr, data, **kwargs)
         try:
-            moment = moment.astimezone(timezone.utc)
+            moment = moment.astimezone(UTC)
         except (OverflowError, ValueError):
-            raise ValidationError("is out of range")
+            raise ValidationError("is out of range") from None
         if not 1900 <= moment.year <= 9999:
             raise ValidationError("must be between the years 1900 and 9999")
         return moment

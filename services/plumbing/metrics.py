@@ -45,7 +45,7 @@ class _ExtensionCollector:
             per_type = getattr(type(extension), "collect_container_metrics", None)
             if per_type is not None and type(extension) not in asked_types:
                 asked_types.add(type(extension))
-                collectors.append(lambda: per_type(self.container))
+                collectors.append(lambda per_type=per_type: per_type(self.container))
             for collect in filter(None, collectors):
                 try:
                     yield from collect()

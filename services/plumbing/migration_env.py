@@ -1,6 +1,6 @@
 """The body of every service's alembic env.py: online migrations on the configured URL."""
 from alembic import context
-from sqlalchemy import MetaData, pool
+from sqlalchemy import MetaData
 
 from .db import make_engine
 

@@ -2,7 +2,7 @@
 last, and fast at millions of rows with an index ending in (created_at, id)."""
 import base64
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import and_, or_
 
@@ -11,7 +11,7 @@ from .errors import ValidationFailed
 
 def as_utc(moment: datetime) -> datetime:
     """SQLite hands back naive datetimes; everything here is written in UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def iso_utc(moment: datetime | None) -> str | None:
@@ -30,7 +30,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         created, row_id = json.loads(raw)
         return as_utc(datetime.fromisoformat(created)), str(row_id)
     except (ValueError, TypeError):
-        raise ValidationFailed("invalid input", {"cursor": ["not a cursor this API returned"]})
+        raise ValidationFailed("invalid input", {"cursor": ["not a cursor this API returned"]}) from None
 
 
 def page(session, query, created_col, id_col, limit: int, cursor: str | None):
@@ -38,7 +38,7 @@ def page(session, query, created_col, id_col, limit: int, cursor: str | None):
     if cursor:
         created, row_id = decode_cursor(cursor)
         if session.get_bind().dialect.name == "sqlite":
-            created = created.astimezone(timezone.utc).replace(tzinfo=None)
+            created = created.astimezone(UTC).replace(tzinfo=None)
         query = query.where(or_(created_col > created, and_(created_col == created, id_col > row_id)))
     rows = list(session.scalars(query.order_by(created_col, id_col).limit(limit + 1)))
     if len(rows) <= limit:

@@ -26,7 +26,7 @@ import amqp
 from amqp.exceptions import NotFound, PreconditionFailed
 from kombu import Connection, Queue
 
-from .topology import QUORUM, durable_queues, all_subscriptions
+from .topology import QUORUM, all_subscriptions, durable_queues
 
 log = logging.getLogger(__name__)
 

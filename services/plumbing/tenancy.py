@@ -7,8 +7,7 @@ and keep these two tables in their own database.
 """
 from dataclasses import dataclass
 
-from sqlalchemy import (Column, Integer, MetaData, String, Table, func, insert, literal, or_,
-                        select, update)
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from .caller import Caller

@@ -11,4 +11,4 @@ def load(schema_cls, data, **schema_kwargs):
     try:
         return schema_cls(**schema_kwargs).load(data)
     except ValidationError as exc:
-        raise ValidationFailed("invalid input", fields_from_marshmallow(exc.messages))
+        raise ValidationFailed("invalid input", fields_from_marshmallow(exc.messages)) from None

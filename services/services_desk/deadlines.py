@@ -17,8 +17,14 @@ from services.plumbing.errors import ValidationFailed
 
 from . import categories, events
 from .models import CalendarDay, CalendarYear, Request
-from .working_days import (KnownSchedule, WorkingCalendar, chinese_calendar_knows,
-                           chinese_calendar_year, days_off_between, warning_day)
+from .working_days import (
+    KnownSchedule,
+    WorkingCalendar,
+    chinese_calendar_knows,
+    chinese_calendar_year,
+    days_off_between,
+    warning_day,
+)
 
 # Share of the time limit after which the early warning goes out.
 DEFAULT_WARNING_SHARE = 0.8

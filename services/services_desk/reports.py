@@ -4,7 +4,7 @@ files (Beijing times), and service days (逢场式服务) with their outcome rep
 import statistics as stats
 import uuid
 from collections import defaultdict
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from services.plumbing import exports
 from services.plumbing.caller import Caller
+from services.plumbing.clock import CHINA, china_date, today_in_china
 from services.plumbing.db import Transaction
 from services.plumbing.envelope import utcnow
 from services.plumbing.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
@@ -19,7 +20,6 @@ from services.plumbing.pagination import as_utc
 
 from . import ownership, proxy_requests
 from .models import TENANCY, Rating, Request, RequestStep, ServiceDay
-from services.plumbing.clock import CHINA, china_date, today_in_china
 
 
 # -- ratings ----------------------------------------------------------------------------------
@@ -37,7 +37,7 @@ def rate_request(tx: Transaction, caller: Caller, request_id, data: dict) -> Rat
     try:
         tx.session.flush()
     except IntegrityError:
-        raise Conflict("this request has been rated already", {"score": ["one rating per request"]})
+        raise Conflict("this request has been rated already", {"score": ["one rating per request"]}) from None
     return rating
 
 
@@ -55,7 +55,7 @@ def _requests(session: Session, caller: Caller, month: str | None) -> list[Reque
     if month:
         start, end = _month_bounds(month)
         if session.get_bind().dialect.name == "sqlite":  # stored as naive UTC there
-            start, end = (m.astimezone(timezone.utc).replace(tzinfo=None) for m in (start, end))
+            start, end = (m.astimezone(UTC).replace(tzinfo=None) for m in (start, end))
         query = query.where(Request.created_at >= start, Request.created_at < end)
     return list(session.scalars(query.order_by(Request.created_at, Request.id)))
 
@@ -190,7 +190,7 @@ def schedule_service_day(tx: Transaction, caller: Caller, data: dict) -> Service
         tx.session.flush()
     except IntegrityError:
         raise Conflict("this centre already holds a session there that day",
-                       {"day": ["already scheduled at this site"]})
+                       {"day": ["already scheduled at this site"]}) from None
     return day
 
 

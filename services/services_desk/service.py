@@ -3,31 +3,64 @@ import logging
 
 from nameko.dependency_providers import Config
 
-from services.plumbing.entrypoints import HealthCheck, TenancyProjection
 from services.plumbing.clock import today_in_china
+from services.plumbing.entrypoints import HealthCheck, TenancyProjection
 from services.plumbing.errors import NotFound, ValidationFailed
 from services.plumbing.metrics import Metrics
 from services.plumbing.providers import Database, LogContext
 from services.plumbing.rpc import Caller, rpc
-from services.plumbing.validation import load
 from services.plumbing.timer import configured_timer
+from services.plumbing.validation import load
 
 from . import categories, deadlines, home_tasks, proxy_requests, reports, staff, workspace
 from .extensions import DEFAULT_SWEEP_SECONDS, DeskMetrics
 from .models import PLUMBING, TENANCY, Base
-from .schemas import (AssignSchema, CalendarYearBodySchema, ExtendSchema, CalendarYearSchema,
-                      ConsoleQueueQuerySchema, ConsoleQueueSchema, ConsoleRequestSchema,
-                      CategoryListSchema, CategoryQuerySchema, CategoryRuleBodySchema,
-                      DeadlinePreviewQuerySchema, DeadlinePreviewSchema,
-                      CategoryRuleSchema, ExportQuerySchema, ExportSchema, ForwardSchema,
-                      MaterialsMissingSchema, MonthQuerySchema, OptionalMonthQuerySchema,
-                      QueueQuerySchema, QueueSchema, RatingReplySchema, RatingSchema,
-                      ReasonSchema, RegisterSchema, RequestCompleteSchema, RequestDetailSchema,
-                      RequestListQuerySchema, RequestPageSchema, RequestSchema,
-                      RequestSubmitSchema, ServiceDayBodySchema, ServiceDayListSchema,
-                      ServiceDayReportSchema, ServiceDaySchema, StaffBodySchema, StaffListSchema,
-                      StaffSchema, StatisticsSchema, SupplementSchema, TaskAnswerSchema,
-                      TaskListQuerySchema, TaskPageSchema, TaskSchema)
+from .schemas import (
+    AssignSchema,
+    CalendarYearBodySchema,
+    CalendarYearSchema,
+    CategoryListSchema,
+    CategoryQuerySchema,
+    CategoryRuleBodySchema,
+    CategoryRuleSchema,
+    ConsoleQueueQuerySchema,
+    ConsoleQueueSchema,
+    ConsoleRequestSchema,
+    DeadlinePreviewQuerySchema,
+    DeadlinePreviewSchema,
+    ExportQuerySchema,
+    ExportSchema,
+    ExtendSchema,
+    ForwardSchema,
+    MaterialsMissingSchema,
+    MonthQuerySchema,
+    OptionalMonthQuerySchema,
+    QueueQuerySchema,
+    QueueSchema,
+    RatingReplySchema,
+    RatingSchema,
+    ReasonSchema,
+    RegisterSchema,
+    RequestCompleteSchema,
+    RequestDetailSchema,
+    RequestListQuerySchema,
+    RequestPageSchema,
+    RequestSchema,
+    RequestSubmitSchema,
+    ServiceDayBodySchema,
+    ServiceDayListSchema,
+    ServiceDayReportSchema,
+    ServiceDaySchema,
+    StaffBodySchema,
+    StaffListSchema,
+    StaffSchema,
+    StatisticsSchema,
+    SupplementSchema,
+    TaskAnswerSchema,
+    TaskListQuerySchema,
+    TaskPageSchema,
+    TaskSchema,
+)
 
 log = logging.getLogger(__name__)
 
@@ -365,7 +398,7 @@ def _year(value) -> int:
     try:
         year = int(value)
     except (TypeError, ValueError):
-        raise ValidationFailed("invalid year", {"year": ["a year such as 2027"]})
+        raise ValidationFailed("invalid year", {"year": ["a year such as 2027"]}) from None
     if not 2000 <= year <= 2100:
         raise ValidationFailed("invalid year", {"year": ["between 2000 and 2100"]})
     return year

@@ -15,6 +15,7 @@ import chinese_calendar
 # Deadlines are days in China; the day and its zone come from services.plumbing.clock.
 from services.plumbing.clock import CHINA  # noqa: F401  (imported from here by older code)
 
+
 def chinese_calendar_knows(day: date) -> bool:
     try:
         chinese_calendar.is_workday(day)

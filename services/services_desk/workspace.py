@@ -13,7 +13,7 @@ Queues (all within the caller's tenant):
     done       已办结: completed in the current month (Beijing)
     all        全部: everything, for search
 """
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
@@ -36,7 +36,7 @@ ON_TRACK, WARNING, OVERDUE, STOPPED, NOT_STARTED, ENDED = (
 def _stored(session: Session, moment: datetime) -> datetime:
     """An instant as the column compares it: SQLite keeps naive UTC."""
     if session.get_bind().dialect.name == "sqlite":
-        return moment.astimezone(timezone.utc).replace(tzinfo=None)
+        return moment.astimezone(UTC).replace(tzinfo=None)
     return moment
 
 

@@ -68,9 +68,10 @@ def centre(stack):  # noqa: F811
             "password": PASSWORD})
         assert user.status_code == 201, user.text
         key_id = f"u_{user.json()['id']}"
-        registered = _retrying(lambda: admin.put(f"{base}/desk/staff/{key_id}", json={
-            "centre_org_id": centre_id, "name": name, "languages": languages,
-            "is_lead": lead}))
+        registered = _retrying(lambda key_id=key_id, name=name, languages=languages, lead=lead:
+                               admin.put(f"{base}/desk/staff/{key_id}", json={
+                                   "centre_org_id": centre_id, "name": name,
+                                   "languages": languages, "is_lead": lead}))
         assert registered.status_code == 200, registered.text
         staff[username] = {"key_id": key_id, "name": name}
     desk = client(make_key(stack, "desk_staff", centre_id, "window clerk's system"))

@@ -24,8 +24,7 @@ from kombu import Connection
 from services import SERVICE_CLASSES
 from services.plumbing import topology
 from tests.fixtures import Databases, free_port, wait_for
-from tests.loadkit import (CLIENTS, Load, Stack, assert_nothing_lost, build_world,  # noqa: F401
-                           postgres, restart_postgres)
+from tests.loadkit import CLIENTS, Load, Stack, assert_nothing_lost, build_world, postgres, restart_postgres  # noqa: F401
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "deploy" / "local"))

@@ -3,7 +3,6 @@
 anti-affinity and disruption budgets everywhere, and the platform's Secret pointing at them
 (every RabbitMQ node listed for failover, the PostgreSQL primary's service)."""
 import sys
-from pathlib import Path
 
 import pytest
 

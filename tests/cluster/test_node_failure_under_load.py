@@ -17,8 +17,16 @@ import pytest
 
 from services import SERVICE_CLASSES
 from tests.fixtures import free_port, wait_for
-from tests.loadkit import (CLIENTS, Load, Stack, assert_nothing_lost, build_world,  # noqa: F401
-                           event_deliveries, events_applied, postgres)
+from tests.loadkit import (  # noqa: F401
+    CLIENTS,
+    Load,
+    Stack,
+    assert_nothing_lost,
+    build_world,
+    event_deliveries,
+    events_applied,
+    postgres,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "deploy" / "local"))

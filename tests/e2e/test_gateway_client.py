@@ -11,9 +11,19 @@ from pathlib import Path
 import pytest
 
 import gateway.client
-from gateway.client import (ApiError, Client, Conflict, NotFound, OutcomeUnknown,
-                            PermissionDenied, RateLimited, ServerError, Unavailable,
-                            ValidationError, error_class)
+from gateway.client import (
+    ApiError,
+    Client,
+    Conflict,
+    NotFound,
+    OutcomeUnknown,
+    PermissionDenied,
+    RateLimited,
+    ServerError,
+    Unavailable,
+    ValidationError,
+    error_class,
+)
 from gateway.client.generate import generate
 from gateway.openapi import build_document
 from gateway.ratelimit import RateLimits

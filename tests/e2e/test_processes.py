@@ -178,8 +178,8 @@ def test_request_id_is_carried_from_gateway_through_rpc_and_events(stack, orgs):
                          for line in traced("members")),
              timeout=10, message="the members service's log line")
     # The desk handles member_registered under the same request id, with the event id.
-    desk_lines = wait_for(lambda: [l for l in traced("services_desk")
-                                   if l.get("entrypoint") == "on_member_registered"],
+    desk_lines = wait_for(lambda: [line for line in traced("services_desk")
+                                   if line.get("entrypoint") == "on_member_registered"],
                           timeout=20, message="the desk's log line for the event")
     assert desk_lines[0]["event_id"]
 

@@ -3,9 +3,7 @@ import json
 import re
 
 from services.members.id_numbers import check_char
-
 from tests.fixtures import wait_for
-
 
 
 def id_number(serial: int, region: str = "110105", birth: str = "19800101") -> str:

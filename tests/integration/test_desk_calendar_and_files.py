@@ -4,7 +4,7 @@ year is entered), a service-day booking's clock, the ledger and register as file
 ratings, and the wording of a role refusal."""
 import csv
 import io
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import chinese_calendar
 import pytest
@@ -98,7 +98,7 @@ def test_a_booked_request_counts_from_its_service_day_and_follows_a_year_entered
 
 
 def beijing_month() -> str:
-    return datetime.now(timezone.utc).astimezone(CHINA).strftime("%Y-%m")
+    return datetime.now(UTC).astimezone(CHINA).strftime("%Y-%m")
 
 
 @POSTGRESQL

@@ -59,7 +59,7 @@ def test_overdue_is_emitted_once_per_request_across_two_replicas(platform):
             == len(ids), message="every open request to be flagged overdue")
         # Let both replicas sweep several more times after that.
         after = [sweeps_run(c) for c in replicas]
-        wait_for(lambda: all(sweeps_run(c) >= n + 5 for c, n in zip(replicas, after)),
+        wait_for(lambda: all(sweeps_run(c) >= n + 5 for c, n in zip(replicas, after, strict=False)),
                  message="both replicas to sweep again")
     finally:
         second.stop()
@@ -83,8 +83,9 @@ def test_two_interleaved_sweeps_flag_a_request_once(databases, pg_admin_engine):
     """The race itself, made deterministic: sweep B reads the request as not yet flagged while
     sweep A has flagged it but not committed; B's UPDATE waits for A's row lock, then matches
     nothing, so B emits nothing."""
-    import eventlet
     from datetime import date
+
+    import eventlet
     from sqlalchemy import create_engine
     from sqlalchemy.orm import sessionmaker
 

@@ -20,9 +20,16 @@ from sqlalchemy.orm import sessionmaker
 from services.donations.models import PLUMBING
 from services.donations.reconcile import reconcile_all
 from services.donations.service import DonationsService
-from services.donations.tests.conftest import (BRANCH, COMMITTEE, MEMBER, ORGS, caller,
-                                               member_registered, org_unit_registered,
-                                               received)
+from services.donations.tests.conftest import (
+    BRANCH,
+    COMMITTEE,
+    MEMBER,
+    ORGS,
+    caller,
+    member_registered,
+    org_unit_registered,
+    received,
+)
 from services.donations.tests.test_gifts import SEED_GIFTS
 from services.donations.tests.test_goods_batches_voids import SEED_GOODS
 from services.plumbing.db import UnitOfWork, make_engine

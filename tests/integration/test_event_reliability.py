@@ -1,7 +1,7 @@
 """Nothing lost: the outbox rides out a broker outage, a redelivered event has one effect, and
 a handler that keeps failing is retried with backoff, parked in its dead-letter queue, listed
 and replayed."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -59,7 +59,7 @@ def test_redelivered_event_has_one_effect(platform, amqp_uri):
     member = make_member(platform, 2)
     envelope = donation_events.DONATION_RECEIVED.envelope({
         "donation_id": "d-1", "campaign_id": "c-1", "member_id": member["id"],
-        "amount": Decimal("3000.00"), "received_at": datetime.now(timezone.utc)})
+        "amount": Decimal("3000.00"), "received_at": datetime.now(UTC)})
     publisher = EventPublisher(amqp_uri)
     try:
         for _ in range(3):  # the same event_id three times: a broker redelivery, a relay retry
@@ -109,7 +109,7 @@ def test_failing_handler_is_retried_then_parked_then_replayed(amqp_uri, tmp_path
     try:
         envelope = member_events.MEMBER_REGISTERED.envelope({
             "member_id": "m-1", "name": "x", "home_org_id": "o-1", "host_org_id": None,
-            "registered_at": datetime.now(timezone.utc)})
+            "registered_at": datetime.now(UTC)})
         publisher = EventPublisher(amqp_uri)
         publisher.publish(envelope)
         publisher.close()

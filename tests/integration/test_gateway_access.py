@@ -6,7 +6,7 @@ The matrices iterate `gateway.routes.ROUTES`, so a route added anywhere is cover
 import json
 import re
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -215,12 +215,12 @@ def test_key_lifecycle_and_audit(members_platform):
     engine = create_engine(platform.databases.url("gateway"))
     with engine.begin() as conn:
         conn.execute(text("UPDATE api_keys SET expires_at = :t WHERE id = :i"),
-                     {"t": datetime.now(timezone.utc) - timedelta(seconds=1), "i": created["id"]})
+                     {"t": datetime.now(UTC) - timedelta(seconds=1), "i": created["id"]})
     engine.dispose()
     assert office.get("/api/v1/org-units")[0] == 401
     assert new.get("/api/v1/org-units")[0] == 200
     # a key cannot be created already expired; a revoked key is refused
-    past = (datetime.now(timezone.utc) - timedelta(minutes=1)).isoformat()
+    past = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
     status, body = admin.post("/api/v1/keys", {"role": "ops", "name": "old", "expires_at": past})
     assert status == 400 and body["error"]["fields"] == {"expires_at": ["must be in the future"]}
     status, revoked = admin.post(f"/api/v1/keys/{rotated['new']['id']}/revoke")
@@ -258,7 +258,7 @@ def test_key_lifecycle_and_audit(members_platform):
     assert ("GET", "/api/v1/org-units", "succeeded") not in by_route
     # per org and period
     assert {r["org_id"] for r in audit_rows(platform, org_id=county["id"])} == {county["id"]}
-    future = (datetime.now(timezone.utc) + timedelta(minutes=5)).isoformat()
+    future = (datetime.now(UTC) + timedelta(minutes=5)).isoformat()
     assert audit_rows(platform, since=future) == []
     assert len(audit_rows(platform, until=future)) >= len(rows)
     status, page = admin.get("/api/v1/audit", query={"limit": 2})
@@ -275,8 +275,9 @@ def test_key_lifecycle_and_audit(members_platform):
 def test_no_route_can_change_audit_records():
     writes = [r for r in ROUTES if r.path.startswith("/api/v1/audit") and r.method != "GET"]
     assert writes == []
-    from gateway import audit
     import inspect
+
+    from gateway import audit
     source = inspect.getsource(audit)
     assert "update(" not in source and "delete(" not in source
 
@@ -330,7 +331,7 @@ def test_staff_login_session_and_console(platform):
     engine = create_engine(platform.databases.url("gateway"))
     with engine.begin() as conn:
         conn.execute(text("UPDATE staff_sessions SET expires_at = :t"),
-                     {"t": datetime.now(timezone.utc) - timedelta(seconds=1)})
+                     {"t": datetime.now(UTC) - timedelta(seconds=1)})
     engine.dispose()
     assert session_http.get("/api/v1/requests")[0] == 401
     # signing out ends a session at once

@@ -12,7 +12,7 @@ import pytest
 from gateway.cors import CorsPolicy
 from gateway.server import serve
 
-from .helpers import Http, build_world, id_number
+from .helpers import build_world, id_number
 
 pytestmark = pytest.mark.integration
 

@@ -75,8 +75,9 @@ def test_unreachable_broker_is_503(gateway_db):
 def test_a_service_whose_database_is_away_answers_503_with_retry_after(amqp_uri, gateway_db):
     """Connection-level database errors are the service's `Unavailable`, never a 500: the
     transaction rolled back, the client may retry (with its Idempotency-Key)."""
-    from services.members.service import MembersService
     from werkzeug.test import Client
+
+    from services.members.service import MembersService
     runner = ServiceRunner(container_config(
         "members", "postgresql+psycopg2://postgres@127.0.0.1:1/nobody_listens", amqp_uri))
     runner.add_service(MembersService)

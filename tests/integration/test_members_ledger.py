@@ -6,7 +6,7 @@ import base64
 import csv
 import io
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
@@ -60,8 +60,10 @@ def test_tenancy_matrix_over_every_member_route(platform, world):
     for path, body in [(f"/api/v1/members/{member['id']}/move", {"host_org_id": world["b"]["branch"]}),
                        (f"/api/v1/members/{member['id']}/lose-contact", {}),
                        (f"/api/v1/members/{member['id']}/return-home", {}),
-                       (f"/api/v1/members/{member['id']}/care-visits", {"visited_on": "2026-01-01", "notes": "x"}),
-                       (f"/api/v1/members/{member['id']}/points", {"points": 5, "reason": "x", "earned_on": "2026-01-01"})]:
+                       (f"/api/v1/members/{member['id']}/care-visits",
+                        {"visited_on": "2026-01-01", "notes": "x"}),
+                       (f"/api/v1/members/{member['id']}/points",
+                        {"points": 5, "reason": "x", "earned_on": "2026-01-01"})]:
         status, reply = b["office"].post(path, body)
         assert status == 404, (path, reply)
     status, _ = b["office"].request("PATCH", f"/api/v1/members/{member['id']}", {"notes": "x"})
@@ -148,7 +150,7 @@ def test_bulk_import_in_the_background_with_progress_and_reimport(platform, worl
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 def test_letter_from_home_to_5000_members(platform, world):
     a = world["a"]
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     engine = platform.engine("members")
     with engine.begin() as conn:  # 5,000 mobile members straight into the table
         conn.execute(text(

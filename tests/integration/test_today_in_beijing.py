@@ -3,19 +3,19 @@ time (18:00 UTC the day before) a member's loss of contact and a contact attempt
 accepted, an unmarked loss of contact is dated today in Beijing, and a campaign whose last day
 was yesterday in Beijing is closed. The clock is stopped for the whole platform at once through
 `services.plumbing.envelope.utcnow`, the one clock `today_in_china()` reads."""
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from services.plumbing import clock, envelope
 
-from .helpers import build_world, register_member, wait_for_member_projection
+from .helpers import build_world, register_member
 
 pytestmark = pytest.mark.integration
 
 # 02:00 on the 11th in Beijing is 18:00 on the 10th in UTC: the server's own date is the 10th.
 BEIJING_DAY = date(2031, 3, 11)
-FROZEN = datetime(2031, 3, 10, 18, 0, tzinfo=timezone.utc)
+FROZEN = datetime(2031, 3, 10, 18, 0, tzinfo=UTC)
 
 
 @pytest.fixture

@@ -5,8 +5,7 @@ import ipaddress
 
 import pytest
 
-from gateway.webhooks.addresses import (AddressPolicy, RefusedAddress, kind_of, parse_networks,
-                                        split_url)
+from gateway.webhooks.addresses import AddressPolicy, RefusedAddress, kind_of, parse_networks, split_url
 
 
 @pytest.mark.parametrize("address, kind", [

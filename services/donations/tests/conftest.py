@@ -1,6 +1,6 @@
 """Fixtures for unit tests without a broker: a SQLite database per test and service workers
 built with nameko's worker_factory, fed with members' events like the broker would."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from nameko.testing.services import worker_factory
@@ -54,7 +54,7 @@ def org_unit_registered(org_id, parent_id, kind, paths):
 def member_registered(member_id, name, home_org_id, host_org_id):
     return member_events.MEMBER_REGISTERED.envelope({
         "member_id": member_id, "name": name, "home_org_id": home_org_id,
-        "host_org_id": host_org_id, "registered_at": datetime(2026, 3, 1, tzinfo=timezone.utc)})
+        "host_org_id": host_org_id, "registered_at": datetime(2026, 3, 1, tzinfo=UTC)})
 
 
 @pytest.fixture

@@ -3,8 +3,7 @@ import pytest
 
 from services.plumbing.errors import Forbidden, NotFound, ValidationFailed
 
-from .conftest import (BRANCH, COMMITTEE, ELSEWHERE, PLATFORM, SISTER_BRANCH, caller,
-                       campaign_body)
+from .conftest import BRANCH, COMMITTEE, ELSEWHERE, PLATFORM, SISTER_BRANCH, caller, campaign_body
 
 
 def test_health(service):

@@ -2,7 +2,7 @@
 tenancy, and the donation_received event in the same transaction."""
 import random
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -12,8 +12,18 @@ from services.plumbing.clock import china_date as day_in_china
 from services.plumbing.envelope import utcnow
 from services.plumbing.errors import Conflict, NotFound, ValidationFailed
 
-from .conftest import (BRANCH, COMMITTEE, COUNTY, ELSEWHERE, MEMBER, PLATFORM, SISTER_BRANCH,
-                       STRANGER, caller, campaign_body)
+from .conftest import (
+    BRANCH,
+    COMMITTEE,
+    COUNTY,
+    ELSEWHERE,
+    MEMBER,
+    PLATFORM,
+    SISTER_BRANCH,
+    STRANGER,
+    caller,
+    campaign_body,
+)
 
 # One branch's pandemic-relief collection as it might have come in: 490,982.52 yuan in cash.
 SEED_GIFTS = [
@@ -159,8 +169,8 @@ def test_a_gift_after_the_deadline_is_accepted_and_marked_late(service, tenancy)
 
 def test_late_means_after_the_last_day_in_china_time():
     # 23:30 on 1 May in Beijing is still 1 May there, though already 15:30 UTC.
-    assert str(day_in_china(datetime(2026, 5, 1, 15, 30, tzinfo=timezone.utc))) == "2026-05-01"
-    assert str(day_in_china(datetime(2026, 5, 1, 16, 30, tzinfo=timezone.utc))) == "2026-05-02"
+    assert str(day_in_china(datetime(2026, 5, 1, 15, 30, tzinfo=UTC))) == "2026-05-01"
+    assert str(day_in_china(datetime(2026, 5, 1, 16, 30, tzinfo=UTC))) == "2026-05-02"
 
 
 def test_receipt_numbers_run_without_gaps_per_campaign(service, campaign, tenancy):

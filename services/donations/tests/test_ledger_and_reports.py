@@ -11,8 +11,18 @@ from sqlalchemy import text
 from services.donations import reconcile
 from services.plumbing.errors import NotFound
 
-from .conftest import (BRANCH, COMMITTEE, COUNTY, ELSEWHERE, MEMBER, PLATFORM, SISTER_BRANCH,
-                       STRANGER, caller, campaign_body)
+from .conftest import (
+    BRANCH,
+    COMMITTEE,
+    COUNTY,
+    ELSEWHERE,
+    MEMBER,
+    PLATFORM,
+    SISTER_BRANCH,
+    STRANGER,
+    caller,
+    campaign_body,
+)
 
 PUBLIC = {"key_id": "", "role": "public", "org_id": None}
 VILLAGE = {"kind": "village", "name": "王营村", "county": "淮阳区"}

@@ -1,6 +1,6 @@
 """Campaign status: draft → open → closed → settled; closing by date (the timer, once) or by
 hand; beneficiaries; gifts refused before opening and after settling, never for lateness."""
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
@@ -71,7 +71,7 @@ def test_closing_by_hand_marks_later_gifts_late(service, campaign, outbox):
 def yesterday_noon_in_china(monkeypatch):
     """The clock of every `today_in_china()` stopped at noon yesterday (Beijing time)."""
     moment = datetime.combine(today_in_china() - timedelta(days=1), time(12), CHINA)
-    monkeypatch.setattr(envelope, "utcnow", lambda: moment.astimezone(timezone.utc))
+    monkeypatch.setattr(envelope, "utcnow", lambda: moment.astimezone(UTC))
 
 
 def test_the_timer_closes_campaigns_past_their_last_day_once(service, tenancy, outbox,
@@ -119,9 +119,10 @@ def test_a_campaign_entered_after_its_last_day_is_closed_on_the_first_read(servi
 
 def test_the_timer_closes_by_the_day_in_china(engine, service, tenancy, monkeypatch):
     from sqlalchemy.orm import sessionmaker
-    from services.plumbing.db import Transaction
+
     from services.donations.models import PLUMBING
-    monkeypatch.setattr(envelope, "utcnow", lambda: datetime(2026, 5, 1, 4, tzinfo=timezone.utc))
+    from services.plumbing.db import Transaction
+    monkeypatch.setattr(envelope, "utcnow", lambda: datetime(2026, 5, 1, 4, tzinfo=UTC))
     created = service.create_campaign(caller(BRANCH), campaign_body(
         opens_on="2026-05-01", closes_on="2026-05-01"))
     with sessionmaker(engine)() as session:

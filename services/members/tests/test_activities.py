@@ -34,7 +34,8 @@ def activity(service, w, kind, held_on="2026-05-04", org="branch", title="活动
 def count_statements(uow):
     engine = uow._session_factory.kw["bind"]
     statements = []
-    listener = lambda *args: statements.append(args[2])
+    def listener(*args):
+        statements.append(args[2])
     event.listen(engine, "before_cursor_execute", listener)
     return statements, lambda: event.remove(engine, "before_cursor_execute", listener)
 

@@ -142,7 +142,7 @@ def test_error_file_lists_every_row_not_imported_and_imports_again_once_fixed(se
     run(service, uow, batch)
     table = read_table(service.import_error_file(county, batch["id"], file_format))
     assert table[0] == ["source_row"] + HEADER + ["reason"]
-    by_row = {r[0]: dict(zip(table[0], r)) for r in table[1:]}
+    by_row = {r[0]: dict(zip(table[0], r, strict=False)) for r in table[1:]}
     assert sorted(by_row, key=int) == ["2", "5", "6", "7"]
     assert by_row["2"]["reason"].startswith("ID number already registered (member ")
     assert by_row["5"]["reason"] == "name: Missing data for required field."
@@ -169,8 +169,10 @@ def test_unreadable_files_are_400_at_once(service, w, uow):
     for body, field in [({"format": "csv", "content_base64": "!!"}, "content_base64"),
                         ({"format": "xlsx", "content_base64": base64.b64encode(b"not excel").decode()}, "file"),
                         ({"format": "csv", "content_base64": base64.b64encode(b"\xff\xfe\x00n").decode()}, "file"),
-                        ({"format": "csv", "content_base64": base64.b64encode(b"name,colour\nx,red").decode()}, "header"),
-                        ({"format": "csv", "content_base64": base64.b64encode(b"name,name,id_number,phone,home_org_id\n").decode()}, "header"),
+                        ({"format": "csv",
+                          "content_base64": base64.b64encode(b"name,colour\nx,red").decode()}, "header"),
+                        ({"format": "csv", "content_base64": base64.b64encode(
+                            b"name,name,id_number,phone,home_org_id\n").decode()}, "header"),
                         ({"format": "pdf", "content_base64": "eA=="}, "format"),
                         ({"filename": "ledger.txt", "content_base64": "eA=="}, "format")]:
         with pytest.raises(ValidationFailed) as error:
@@ -268,13 +270,13 @@ def test_export_uses_the_list_filters_and_the_scope(service, w, file_format):
     else:
         table = [list(r) for r in load_workbook(io.BytesIO(content)).active.iter_rows(values_only=True)]
     assert exported["rows"] == 1 and len(table) == 2
-    row = dict(zip(table[0], table[1]))
+    row = dict(zip(table[0], table[1], strict=False))
     assert row["name"] == "甲" and row["host_org"] == "丰台支部" and row["host_city"] == "北京丰台"
     # the home county sees full numbers (its own record); the host committee masked ones
     assert row["id_number"] == id_number(1) and row["phone"] == "13800001234"
     hosted = read_table(service.export_members(office(w["committee"]), file_format,
                                                {"category": "working"}))
-    hosted = dict(zip(hosted[0], hosted[1]))
+    hosted = dict(zip(hosted[0], hosted[1], strict=False))
     assert "********" in hosted["id_number"] and "****" in hosted["phone"]
     with pytest.raises(ValidationFailed):
         service.export_members(office(w["county"]), file_format, {"format": "csv"})
@@ -311,7 +313,7 @@ def test_an_exported_ledger_imports_back_under_the_same_column_names(service, w,
     table = read_table(exported)
     assert set(bulk.IMPORT_COLUMNS) <= set(table[0])
     # corrected: one more member added at the bottom, in the export's own layout
-    added = dict(zip(table[0], table[1]), id="", name="乙", id_number=id_number(2))
+    added = dict(zip(table[0], table[1], strict=False), id="", name="乙", id_number=id_number(2))
     table.append([added[c] for c in table[0]])
     buffer = io.StringIO()
     csv.writer(buffer).writerows(table)

@@ -1,7 +1,7 @@
 """Care, returning talent and notices: a letter from home to 5,000 members delivered by its
 event in one statement, read status and the unread summary (worker_factory on SQLite)."""
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from nameko.testing.services import worker_factory
@@ -30,7 +30,8 @@ def test_elderly_as_of_a_date_visits_help_and_honours(service, w):
     old = register(service, w, 1, name="老党员", id_number=id_number(1, "19660301"))
     register(service, w, 2, name="年轻人", id_number=id_number(2, "19900101"))
     county = office(w["county"])
-    names = lambda as_of: [m["name"] for m in service.list_elderly(county, {"as_of": as_of})["items"]]
+    def names(as_of):
+        return [m["name"] for m in service.list_elderly(county, {"as_of": as_of})["items"]]
     assert names("2026-03-01") == ["老党员"]
     assert names("2026-02-28") == []
     assert service.list_elderly(office(w["other_county"]), {"as_of": "2026-03-01"})["items"] == []
@@ -53,7 +54,8 @@ def test_elderly_as_of_a_date_visits_help_and_honours(service, w):
     service.award_honour(office(w["committee"]), {"org_id": w["branch"]["id"], "title": "先进集体",
                                                   "awarded_on": "2026-07-01"})
     assert [h["title"] for h in service.list_honours(county, {"member_id": old["id"]})["items"]] == ["优秀共产党员"]
-    assert [h["title"] for h in service.list_honours(office(w["branch"]), {"org_id": w["branch"]["id"]})["items"]] == ["先进集体"]
+    honours = service.list_honours(office(w["branch"]), {"org_id": w["branch"]["id"]})["items"]
+    assert [h["title"] for h in honours] == ["先进集体"]
     with pytest.raises(ValidationFailed):
         service.award_honour(county, {"org_id": w["branch"]["id"], "title": "x", "awarded_on": "2026-07-01"})
     with pytest.raises(ValidationFailed):
@@ -68,7 +70,7 @@ def test_returning_talent_report_per_county(service, w):
         service.record_talent_return(county, members[0]["id"], {"kind": "village_cadre",
                                                                 "returned_on": "2026-03-01"})
     for member, kind in zip(members, ["business_founder", "village_cadre", "village_cadre",
-                                      "branch_secretary"]):
+                                      "branch_secretary"], strict=False):
         service.flow_step(county, member["id"], "return_home", {})
         service.record_talent_return(county, member["id"], {"kind": kind, "returned_on": "2026-03-01"})
     report = service.talent_report(county, {})
@@ -81,7 +83,7 @@ def test_returning_talent_report_per_county(service, w):
 
 def bulk_members(uow, w, count, status="active"):
     """Members written straight to the table (the registry path is tested elsewhere)."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     rows = [{"id": str(uuid.uuid4()), "name": f"党员{i}", "id_number_hash": f"h{i:08d}",
              "id_number_encrypted": "x", "id_number_masked": "x", "phone": "13800001234",
              "home_org_id": w["village"]["id"],
@@ -116,7 +118,7 @@ def test_letter_from_home_to_5000_members(service, w, uow):
     with uow.transaction() as tx:  # 1,200 members read it (mark_notice_read is exercised below)
         tx.session.execute(NoticeDelivery.__table__.update()
                            .where(NoticeDelivery.member_id.in_([r["id"] for r in rows[:1200]]))
-                           .values(read_at=datetime.now(timezone.utc)))
+                           .values(read_at=datetime.now(UTC)))
     read = service.mark_notice_read(county, notice["id"], {"member_id": rows[1200]["id"]})
     assert read["read_at"] is not None
     again = service.mark_notice_read(county, notice["id"], {"member_id": rows[1200]["id"]})

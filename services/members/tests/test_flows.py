@@ -39,7 +39,8 @@ def flow_events(uow):
 def test_the_whole_lifecycle_each_step_one_event_and_one_record(service, w, uow):
     home, host = office(w["county"]), office(w["branch"])
     member = register(service, w, 1, host_org_id=None)
-    step = lambda caller, action, **body: service.flow_step(caller, member["id"], action, body)
+    def step(caller, action, **body):
+        return service.flow_step(caller, member["id"], action, body)
     assert step(home, "flow_out", host_org_id=w["branch"]["id"])["status"] == "pending"
     assert step(host, "accept")["status"] == "active"
     moved = step(office(w["second"]), "move", host_org_id=w["branch2"]["id"])

@@ -11,7 +11,7 @@ from services.members.service import MembersService
 from services.plumbing.errors import Conflict, ValidationFailed
 
 from .conftest import CONFIG
-from .world import ADMIN, build, id_number, office, register
+from .world import ADMIN, build, office, register
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """The members entrypoints with nameko's worker_factory on a real SQLite database."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -130,7 +130,7 @@ def test_listing_pages_with_a_stable_cursor(service, trees):
 def donation_event(member_id, amount="100.10", event=None):
     envelope = event or donation_events.DONATION_RECEIVED.envelope({
         "donation_id": "d1", "campaign_id": "c1", "member_id": member_id,
-        "amount": Decimal(amount), "received_at": datetime(2026, 11, 21, 8, tzinfo=timezone.utc)})
+        "amount": Decimal(amount), "received_at": datetime(2026, 11, 21, 8, tzinfo=UTC)})
     return ReceivedEvent.from_envelope(envelope, "members.on_donation_received"), envelope
 
 
@@ -152,7 +152,7 @@ def test_a_voided_gift_is_taken_back_once(service, trees):
     void_envelope = donation_events.DONATION_VOIDED.envelope({
         "donation_id": "d1", "campaign_id": "c1", "member_id": member["id"],
         "amount": Decimal("3000.00"), "reason": "entered twice",
-        "voided_at": datetime(2026, 11, 21, 9, tzinfo=timezone.utc)})
+        "voided_at": datetime(2026, 11, 21, 9, tzinfo=UTC)})
     for _ in range(2):  # redelivered: no second effect
         service.on_donation_voided(
             ReceivedEvent.from_envelope(void_envelope, "members.on_donation_voided"))

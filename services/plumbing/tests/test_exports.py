@@ -2,7 +2,7 @@
 import base64
 import csv
 import io
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from services.plumbing import exports
 
 ROW = ("x", None, Decimal("490982.52"), True, date(2026, 10, 1),
-       datetime(2026, 10, 1, 2, 0, tzinfo=timezone.utc).astimezone(ZoneInfo("Asia/Shanghai")), 3)
+       datetime(2026, 10, 1, 2, 0, tzinfo=UTC).astimezone(ZoneInfo("Asia/Shanghai")), 3)
 WRITTEN = ["x", "", "490982.52", "yes", "2026-10-01", "2026-10-01T10:00:00+08:00", "3"]
 
 

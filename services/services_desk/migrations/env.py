@@ -1,4 +1,4 @@
-from services.services_desk.models import Base
 from services.plumbing.migration_env import run_migrations
+from services.services_desk.models import Base
 
 run_migrations(Base.metadata)

@@ -9,6 +9,8 @@ The org trees used throughout:
     member_of_a: home county, hosted by centre A
     member_of_b: home county, hosted by centre B
 """
+from datetime import UTC
+
 import pytest
 from nameko.testing.services import worker_factory
 from sqlalchemy import func, select
@@ -125,9 +127,10 @@ class FakeClock:
 
 def beijing(year, month, day, hour=10):
     """An instant at `hour` o'clock Beijing time, as UTC."""
-    from datetime import datetime, timezone
+    from datetime import datetime
+
     from services.plumbing.clock import CHINA
-    return datetime(year, month, day, hour, tzinfo=CHINA).astimezone(timezone.utc)
+    return datetime(year, month, day, hour, tzinfo=CHINA).astimezone(UTC)
 
 
 @pytest.fixture

@@ -7,8 +7,7 @@ import pytest
 from services.plumbing.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
 from services.services_desk.events import REQUEST_OVERDUE
 
-from .conftest import (ADMIN, CENTRE_B, LEAD_A, MEMBER_OF_A, STAFF_A1, STAFF_B, beijing,
-                       received)
+from .conftest import ADMIN, CENTRE_B, LEAD_A, MEMBER_OF_A, STAFF_A1, STAFF_B, beijing, received
 
 FIVE_DAYS = {"time_limit_days": 5, "materials": ["身份证", "户口簿"], "home_must_act": False}
 

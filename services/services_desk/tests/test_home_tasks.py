@@ -5,8 +5,17 @@ import pytest
 from services.plumbing.errors import InvalidTransition, NotFound, ValidationFailed
 from services.services_desk.events import HOME_TASK_ANSWERED, HOME_TASK_CREATED
 
-from .conftest import (ADMIN, COUNTY, COUNTY_OFFICE, MEMBER_OF_A, OTHER_COUNTY,
-                       OTHER_COUNTY_OFFICE, STAFF_A1, STAFF_B, received)
+from .conftest import (
+    ADMIN,
+    COUNTY,
+    COUNTY_OFFICE,
+    MEMBER_OF_A,
+    OTHER_COUNTY,
+    OTHER_COUNTY_OFFICE,
+    STAFF_A1,
+    STAFF_B,
+    received,
+)
 
 
 @pytest.fixture

@@ -8,8 +8,7 @@ from services.services_desk.events import REQUEST_STEP_RECORDED
 from services.services_desk.models import RequestStep
 from services.services_desk.proxy_requests import STATUSES, TRANSITIONS
 
-from .conftest import (COUNTY_OFFICE, LEAD_A, MEMBER_OF_A, STAFF_A1, STAFF_A2, TIBETAN_A,
-                       received)
+from .conftest import COUNTY_OFFICE, LEAD_A, MEMBER_OF_A, STAFF_A1, STAFF_A2, TIBETAN_A, received
 
 DONE = {"outcome": "已办结"}
 PENSION = {"requester_member_id": MEMBER_OF_A, "category": "pension", "description": "养老转移"}

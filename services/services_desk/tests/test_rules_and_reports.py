@@ -9,9 +9,21 @@ from openpyxl import load_workbook
 
 from services.plumbing.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 
-from .conftest import (ADMIN, CENTRE_A, CENTRE_B, COMMITTEE_OFFICE, COUNTY, COUNTY_OFFICE,
-                       LEAD_A, MEMBER_OF_A, OTHER_COUNTY_OFFICE, STAFF_A1, STAFF_A2, STAFF_B,
-                       beijing)
+from .conftest import (
+    ADMIN,
+    CENTRE_A,
+    CENTRE_B,
+    COMMITTEE_OFFICE,
+    COUNTY,
+    COUNTY_OFFICE,
+    LEAD_A,
+    MEMBER_OF_A,
+    OTHER_COUNTY_OFFICE,
+    STAFF_A1,
+    STAFF_A2,
+    STAFF_B,
+    beijing,
+)
 
 RULE = {"time_limit_days": 7, "materials": ["身份证"], "home_must_act": True}
 

@@ -6,8 +6,7 @@ from services.plumbing.errors import Forbidden, ValidationFailed
 from services.services_desk.events import REQUEST_SUBMITTED
 from services.services_desk.models import Request, RequestStep
 
-from .conftest import (ADMIN, CENTRE_A, COMMITTEE_OFFICE, MEMBER_OF_A, MEMBER_OF_B, STAFF_A1,
-                       received)
+from .conftest import ADMIN, CENTRE_A, COMMITTEE_OFFICE, MEMBER_OF_A, MEMBER_OF_B, STAFF_A1, received
 
 PENSION = {"category": "pension", "description": "养老保险转移接续"}
 

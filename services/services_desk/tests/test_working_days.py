@@ -4,8 +4,7 @@ from datetime import date
 
 import pytest
 
-from services.services_desk.working_days import (KnownSchedule, WorkingCalendar,
-                                                 chinese_calendar_knows, warning_day)
+from services.services_desk.working_days import KnownSchedule, WorkingCalendar, chinese_calendar_knows, warning_day
 
 CALENDAR = WorkingCalendar()
 
