@@ -28,8 +28,7 @@ One method per operation (named after its operationId); see `Client` for the tra
 retries and the errors raised."""
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import {typing_names}
+{standard_imports}
 
 from .core import UNSET, Unset, seg
 
@@ -178,8 +177,12 @@ def generate(document: dict) -> str:
                for path, operations in document["paths"].items()
                for method, operation in operations.items()]
     body = "".join("\n" + source for source in methods)
-    typing_names = ", ".join(n for n in ("Any", "Iterator") if re.search(rf"\b{n}\b", body))
-    return HEADER.replace("{typing_names}", typing_names) + body
+    # the standard-library imports the body needs, in the order ruff's isort keeps them
+    imports = [line for line, name in (("from collections.abc import Iterator", "Iterator"),
+                                       ("from decimal import Decimal", "Decimal"),
+                                       ("from typing import Any", "Any"))
+               if re.search(rf"\b{name}\b", body)]
+    return HEADER.replace("{standard_imports}", "\n".join(imports)) + body
 
 
 def main(argv: list[str]) -> int:
