@@ -22,11 +22,13 @@ import os
 import re
 import secrets
 import sys
+import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.plumbing import config
@@ -68,6 +70,7 @@ def create_key(session: Session, role: str, name: str, org_id: str | None,
                  created_at=utcnow(), expires_at=expires_at, rate_limit=rate_limit)
     session.add(key)
     session.flush()
+    KEYS.forget_when_committed(session, key_id)  # in case the id was looked up before
     return key, f"ld_{key_id}_{secret}"
 
 
@@ -82,16 +85,81 @@ def presented_actor(presented: str) -> tuple[str, str | None]:
     return "anonymous", None
 
 
-def active(key: ApiKey, now: datetime) -> bool:
+def active(key: "ApiKey | CachedKey", now: datetime) -> bool:
     return key.revoked_at is None and (key.expires_at is None or as_utc(key.expires_at) > now)
 
 
-def find_key(session: Session, presented: str) -> ApiKey | None:
+class KeyCache:
+    """Keys as this process last read them, for at most `seconds` (GATEWAY_KEY_CACHE_SECONDS,
+    default 2): a request authenticates without a database round trip. A revocation or
+    rotation made through this process drops the key at once (and again when it commits);
+    one made through another replica takes effect here within `seconds`. Unknown key ids are
+    remembered too (as None), so a scan of made-up keys does not reach the database either."""
+
+    MAX_ENTRIES = 10_000
+
+    def __init__(self, seconds: float | None = None):
+        self.seconds = (float(os.environ.get("GATEWAY_KEY_CACHE_SECONDS", "2"))
+                        if seconds is None else seconds)
+        self.entries: dict[str, tuple[float, CachedKey | None]] = {}
+
+    def get(self, session: Session, key_id: str) -> "CachedKey | None":
+        now = time.monotonic()
+        entry = self.entries.get(key_id)
+        if entry is not None and now - entry[0] < self.seconds:
+            return entry[1]
+        key = session.get(ApiKey, key_id)
+        cached = CachedKey.of(key) if key is not None else None
+        if cached is not None and _last_use_is_stale(key.last_used_at):
+            # Written when the key is read again, so at most once a minute per key and never
+            # for a request served from the cache.
+            session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=utcnow()))
+            session.commit()
+        if self.seconds > 0:
+            if len(self.entries) >= self.MAX_ENTRIES:
+                self.entries.clear()
+            self.entries[key_id] = (now, cached)
+        return cached
+
+    def forget(self, key_id: str) -> None:
+        self.entries.pop(key_id, None)
+
+    def forget_when_committed(self, session: Session, key_id: str) -> None:
+        """Drop the key now and once more after `session` commits, so that a request reading
+        it in between cannot keep the old state for long."""
+        self.forget(key_id)
+        event.listen(session, "after_commit", lambda _session: self.forget(key_id), once=True)
+
+
+@dataclass(frozen=True)
+class CachedKey:
+    id: str
+    role: str
+    org_id: str | None
+    rate_limit: str | None
+    secret_hash: str
+    revoked_at: datetime | None
+    expires_at: datetime | None
+
+    @classmethod
+    def of(cls, key: ApiKey) -> "CachedKey":
+        return cls(key.id, key.role, key.org_id, key.rate_limit, key.secret_hash, key.revoked_at,
+                   key.expires_at)
+
+
+KEYS = KeyCache()
+
+
+def _last_use_is_stale(last_used_at: datetime | None) -> bool:
+    return last_used_at is None or as_utc(last_used_at) < utcnow() - LAST_USED_GRANULARITY
+
+
+def find_key(session: Session, presented: str) -> CachedKey | None:
     """The active key a presented secret belongs to, or None."""
     match = KEY_PATTERN.match(presented or "")
     if not match:
         return None
-    key = session.get(ApiKey, match.group(1))
+    key = KEYS.get(session, match.group(1))
     if key is None or not active(key, utcnow()):
         return None
     if not hmac.compare_digest(key.secret_hash, _hash(match.group(2))):
@@ -112,10 +180,6 @@ def resolve(session: Session, presented: str) -> tuple[Caller, str | None] | Non
     key = find_key(session, presented)
     if key is None:
         return None
-    now = utcnow()
-    if key.last_used_at is None or as_utc(key.last_used_at) < now - LAST_USED_GRANULARITY:
-        session.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
-        session.commit()
     return Caller(key_id=key.id, role=key.role, org_id=key.org_id), key.rate_limit
 
 
@@ -134,12 +198,14 @@ def rotate_key(session: Session, key_id: str, overlap: timedelta) -> tuple[ApiKe
         old.expires_at = ends
     old.replaced_by = new.id
     session.flush()
+    KEYS.forget_when_committed(session, key_id)
     return old, new, plain
 
 
 def revoke_key(session: Session, key_id: str) -> bool:
     result = session.execute(update(ApiKey).where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None))
                              .values(revoked_at=utcnow()))
+    KEYS.forget_when_committed(session, key_id)
     return result.rowcount == 1
 
 

@@ -115,23 +115,30 @@ class OutboxRelay:
                  .order_by(outbox.c.seq).limit(self.batch_size))
         if self.engine.dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
-        published = 0
+        notes: dict[str | None, list[int]] = {}   # note kept on the row → seqs published
         with self.engine.begin() as conn:
             rows = conn.execute(query).all()
             try:
                 for row in rows:
-                    note = self._publish(row)
-                    conn.execute(update(outbox).where(outbox.c.seq == row.seq)
-                                 .values(published_at=utcnow(), attempts=outbox.c.attempts + 1,
-                                         last_error=note))
-                    published += 1
+                    notes.setdefault(self._publish(row), []).append(row.seq)
             except Exception as exc:
                 # Keep what was confirmed; count the failed try on the row that failed.
-                failed = rows[published]
+                self._mark_published(conn, notes)
+                failed = rows[sum(len(seqs) for seqs in notes.values())]
                 conn.execute(update(outbox).where(outbox.c.seq == failed.seq)
                              .values(attempts=outbox.c.attempts + 1, last_error=str(exc)[:500]))
                 raise
+            self._mark_published(conn, notes)
+        published = sum(len(seqs) for seqs in notes.values())
         return published
+
+    def _mark_published(self, conn, notes: dict[str | None, list[int]]) -> None:
+        """One UPDATE per kind of note (in practice one or two), not one per row."""
+        now = utcnow()
+        for note, seqs in notes.items():
+            conn.execute(update(self.outbox).where(self.outbox.c.seq.in_(seqs))
+                         .values(published_at=now, attempts=self.outbox.c.attempts + 1,
+                                 last_error=note))
 
     def backlog(self) -> tuple[int, float]:
         """(unpublished rows, age in seconds of the oldest one)."""
