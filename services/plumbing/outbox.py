@@ -10,9 +10,11 @@ import time
 from datetime import timedelta
 
 from kombu import Connection, Producer
+from kombu.serialization import dumps
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Engine
 
+from .db import is_postgresql
 from .envelope import utcnow
 from .idempotency import purge_replies
 from .pagination import as_utc
@@ -20,10 +22,58 @@ from .tables import PlumbingTables
 from .topology import events_exchange
 
 log = logging.getLogger(__name__)
+# How long a batch of events may wait for the broker's confirms before it counts as failed.
+CONFIRM_TIMEOUT = 10.0
 
 
 class Unroutable(Exception):
     """The broker returned the message: no queue is bound for it (the topology step not run)."""
+
+
+class Unconfirmed(Exception):
+    """Publishing a batch failed. `routed` covers the events confirmed before the failure, in
+    order: whether a queue took each."""
+
+    def __init__(self, routed: list[bool], cause: Exception):
+        super().__init__(f"{cause} (after {len(routed)} confirmed)")
+        self.routed = routed
+
+
+class Confirms:
+    """Publisher confirms of one channel: delivery tags count the messages published on it
+    from 1; the broker acks (or nacks) each, or all up to one (`multiple`)."""
+
+    def __init__(self):
+        self.next_tag = 1
+        self.settled: dict[int, bool] = {}   # tag → nacked
+        self.settled_below = 1               # every tag under this one is settled
+        self.nacked: list[int] = []
+
+    def sent(self) -> None:
+        self.next_tag += 1
+
+    def settle(self, tag: int, multiple: bool, nacked: bool = False) -> None:
+        if multiple:
+            for earlier in range(self.settled_below, tag + 1):
+                self.settled.setdefault(earlier, nacked)
+        else:
+            self.settled[tag] = nacked
+        if nacked:
+            self.nacked.append(tag)
+        while self.settled_below in self.settled:
+            del self.settled[self.settled_below]
+            self.settled_below += 1
+
+    def settled_through(self, tag: int) -> bool:
+        return self.settled_below > tag
+
+    def confirmed_run(self, first: int) -> int:
+        """How many tags from `first` on are settled without a gap (nacks aside)."""
+        return max(0, self.settled_below - first)
+
+    def nacked_from(self, first: int) -> int | None:
+        tags = [tag for tag in self.nacked if tag >= first]
+        return min(tags) if tags else None
 
 
 class EventPublisher:
@@ -34,6 +84,8 @@ class EventPublisher:
         self._connection = None
         self._producer = None
         self._returned = []
+        self._returned_ids = set()
+        self._confirms = Confirms()
 
     def _ensure(self):
         if self._producer is None:
@@ -42,22 +94,69 @@ class EventPublisher:
             self._connection.ensure_connection(max_retries=1)
             channel = self._connection.channel()
             channel.events["basic_return"].add(self._on_return)
+            channel.events["basic_ack"].add(self._on_ack)
+            channel.events["basic_nack"].add(self._on_nack)
             self._producer = Producer(channel)
+            self._confirms = Confirms()
         return self._producer
 
     def _on_return(self, exc, exchange, routing_key, message):
         self._returned.append((exchange, routing_key))
+        self._returned_ids.add(message.properties.get("message_id"))
 
-    def publish(self, envelope: dict, request_id: str | None = None) -> None:
-        producer = self._ensure()
-        self._returned.clear()
-        headers = {"nameko.request_id": request_id} if request_id else {}
-        producer.publish(
-            envelope, exchange=events_exchange(envelope["producer"]),
-            routing_key=envelope["event_type"], serializer="json", delivery_mode=2,
-            mandatory=True, message_id=envelope["event_id"], headers=headers, retry=False)
-        if self._returned:
+    def _on_ack(self, delivery_tag, multiple):
+        self._confirms.settle(delivery_tag, multiple)
+
+    def _on_nack(self, delivery_tag, multiple):
+        self._confirms.settle(delivery_tag, multiple, nacked=True)
+
+    def publish(self, envelope: dict, trace_id: str | None = None) -> None:
+        if not self.publish_many([(envelope, trace_id)])[0]:
             raise Unroutable(f"no queue bound for {envelope['producer']}.events/{envelope['event_type']}")
+
+    def publish_many(self, events: list[tuple[dict, str | None]],
+                     timeout: float = CONFIRM_TIMEOUT) -> list[bool]:
+        """Publish (envelope, trace id) pairs in order and wait once for the broker to confirm
+        them all, rather than a round trip each. Returns, per event, whether a queue took it
+        (False: returned as unroutable). Raises `Unconfirmed` (with how many leading events were
+        confirmed) if the broker refuses one, goes away or does not answer in time."""
+        first = None
+        try:
+            channel = self._ensure().channel
+            if not channel._confirm_selected:
+                channel._confirm_selected = True   # as py-amqp's own confirming publish marks it
+                channel.confirm_select()
+            self._returned_ids.clear()
+            first = self._confirms.next_tag
+            for envelope, trace_id in events:
+                content_type, encoding, body = dumps(envelope, serializer="json")
+                message = channel.prepare_message(
+                    body, 0, content_type, encoding,
+                    # nameko's header name: a subscriber's worker context has it as `request_id`
+                    {"nameko.request_id": trace_id} if trace_id else {},
+                    {"delivery_mode": 2, "message_id": envelope["event_id"]})
+                channel._basic_publish(message, exchange=events_exchange(envelope["producer"]).name,
+                                       routing_key=envelope["event_type"], mandatory=True)
+                self._confirms.sent()
+            deadline = time.monotonic() + timeout
+            while not self._confirms.settled_through(self._confirms.next_tag - 1):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError("the broker did not confirm in time")
+                self._connection.drain_events(timeout=remaining)
+        except Exception as exc:
+            confirmed = 0 if first is None else self._confirms.confirmed_run(first)
+            routed = self._routed(events[:confirmed])
+            self.close()   # confirms still due would no longer match their tags
+            raise Unconfirmed(routed, exc) from exc
+        nacked = self._confirms.nacked_from(first)
+        if nacked is not None:
+            raise Unconfirmed(self._routed(events[:nacked - first]),
+                              RuntimeError("the broker refused (nacked) an event"))
+        return self._routed(events)
+
+    def _routed(self, events) -> list[bool]:
+        return [envelope["event_id"] not in self._returned_ids for envelope, _ in events]
 
     def publish_raw(self, body, routing_key: str, headers: dict, content_type: str,
                     content_encoding: str, expiration: float | None = None,
@@ -66,9 +165,14 @@ class EventPublisher:
         queue, or through `exchange` keeping `routing_key` for where it goes next."""
         producer = self._ensure()
         self._returned.clear()
-        producer.publish(body, exchange=exchange, routing_key=routing_key, headers=headers,
-                         content_type=content_type, content_encoding=content_encoding,
-                         delivery_mode=2, mandatory=True, expiration=expiration, retry=False)
+        try:
+            producer.publish(body, exchange=exchange, routing_key=routing_key, headers=headers,
+                             content_type=content_type, content_encoding=content_encoding,
+                             delivery_mode=2, mandatory=True, expiration=expiration, retry=False)
+        except Exception:
+            self.close()   # whether it took a delivery tag is not known
+            raise
+        self._confirms.sent()   # it took a delivery tag (and was confirmed) on this channel
         if self._returned:
             raise Unroutable(f"no queue for {exchange or 'the default exchange'}/{routing_key}")
 
@@ -79,6 +183,7 @@ class EventPublisher:
             except Exception:
                 pass
         self._connection = self._producer = None
+        self._confirms = Confirms()
 
 
 class OutboxRelay:
@@ -96,16 +201,6 @@ class OutboxRelay:
         self.subscribed = subscribed
         self.batch_size = batch_size
 
-    def _publish(self, row) -> str | None:
-        """Publish one row; returns a note to keep on the row, or raises to retry later."""
-        try:
-            self.publisher.publish(row.envelope, row.request_id)
-        except Unroutable:
-            if (row.envelope["producer"], row.envelope["event_type"]) in self.subscribed:
-                raise
-            return "no subscriber"
-        return None
-
     def relay_batch(self) -> int:
         """Publish up to one batch; returns how many were published. Raises if the broker fails
         (the rows stay unpublished and are tried again)."""
@@ -113,24 +208,44 @@ class OutboxRelay:
         query = (select(outbox.c.seq, outbox.c.envelope, outbox.c.request_id)
                  .where(outbox.c.published_at.is_(None))
                  .order_by(outbox.c.seq).limit(self.batch_size))
-        if self.engine.dialect.name == "postgresql":
+        if is_postgresql(self.engine):
             query = query.with_for_update(skip_locked=True)
-        notes: dict[str | None, list[int]] = {}   # note kept on the row → seqs published
         with self.engine.begin() as conn:
             rows = conn.execute(query).all()
+            if not rows:
+                return 0
+            error = None
             try:
-                for row in rows:
-                    notes.setdefault(self._publish(row), []).append(row.seq)
-            except Exception as exc:
-                # Keep what was confirmed; count the failed try on the row that failed.
-                self._mark_published(conn, notes)
+                # the request_id column holds the trace id
+                routed = self.publisher.publish_many([(row.envelope, row.request_id) for row in rows])
+            except Unconfirmed as exc:
+                routed, error = exc.routed, exc   # the confirmed ones are kept below
+            notes: dict[str | None, list[int]] = {}   # note kept on the row → seqs published
+            try:
+                for row, was_routed in zip(rows, routed, strict=False):
+                    notes.setdefault(self._note(row, was_routed), []).append(row.seq)
+            except Unroutable as exc:
+                error = exc
+            self._mark_published(conn, notes)
+            if error is not None:
+                # Count the failed try on the row that failed. Rows after it that reached the
+                # broker go again later (handlers are idempotent); order is kept.
                 failed = rows[sum(len(seqs) for seqs in notes.values())]
                 conn.execute(update(outbox).where(outbox.c.seq == failed.seq)
-                             .values(attempts=outbox.c.attempts + 1, last_error=str(exc)[:500]))
-                raise
-            self._mark_published(conn, notes)
-        published = sum(len(seqs) for seqs in notes.values())
-        return published
+                             .values(attempts=outbox.c.attempts + 1, last_error=str(error)[:500]))
+        if error is not None:
+            raise error
+        return len(rows)
+
+    def _note(self, row, routed: bool) -> str | None:
+        """The note kept on a published row; raises for an unroutable event of a consumed type
+        (the topology step has not run: it and everything behind it wait, in order)."""
+        if routed:
+            return None
+        if (row.envelope["producer"], row.envelope["event_type"]) in self.subscribed:
+            raise Unroutable(f"no queue bound for {row.envelope['producer']}.events/"
+                             f"{row.envelope['event_type']}")
+        return "no subscriber"
 
     def _mark_published(self, conn, notes: dict[str | None, list[int]]) -> None:
         """One UPDATE per kind of note (in practice one or two), not one per row."""

@@ -9,12 +9,13 @@ from kombu import Connection
 from nameko.runners import ServiceRunner
 from nameko.testing.services import entrypoint_hook
 
+from services import SERVICE_CLASSES
 from services.donations import events as donation_events
 from services.members import events as member_events
 from services.plumbing import deadletters, topology
 from services.plumbing.outbox import EventPublisher
 from services.plumbing.subscriber import subscribe
-from tests.fixtures import broker_stopped, container_config, wait_for
+from tests.fixtures import broker_stopped, container_config, purge_event_queues, wait_for
 
 from .helpers import id_number
 
@@ -128,3 +129,35 @@ def test_failing_handler_is_retried_then_parked_then_replayed(amqp_uri, tmp_path
         assert deadletters.list_parked(amqp_uri, [sub]) == []
     finally:
         runner.stop()
+
+
+def test_a_batch_waits_once_for_its_confirms_and_tells_unroutable_events_apart(amqp_uri):
+    """The relay's way of publishing: many events, one wait for the broker's confirms; an event
+    type no queue is bound for comes back as not routed, without failing the rest."""
+    subscription = next(sub for sub in topology.all_subscriptions(
+        [topology.load_service_class(path) for path in SERVICE_CLASSES.values()])
+        if (sub.producer, sub.event_type) == ("members", "member_registered"))
+    purge_event_queues(amqp_uri)
+    registered = [member_events.MEMBER_REGISTERED.envelope({
+        "member_id": f"m-{n}", "name": "x", "home_org_id": "o-1", "host_org_id": None,
+        "registered_at": datetime.now(UTC)}) for n in range(40)]
+    nobody_listens = {"producer": "members", "event_type": "nobody_listens_to_this",
+                      "event_id": "e-unrouted", "occurred_at": "2026-12-01T00:00:00+00:00",
+                      "payload": {}}
+    batch = [(envelope, f"trace-{n}") for n, envelope in enumerate(registered[:20])]
+    batch += [(nobody_listens, None)] + [(envelope, None) for envelope in registered[20:]]
+    publisher = EventPublisher(amqp_uri)
+    try:
+        routed = publisher.publish_many(batch)
+        assert routed == [True] * 20 + [False] + [True] * 20
+        assert publisher.publish_many(batch[:3]) == [True] * 3   # the channel goes on
+    finally:
+        publisher.close()
+    wait_for(lambda: _queue_depth(amqp_uri, subscription.queue_name) == 43)
+    with Connection(amqp_uri) as conn:
+        first = conn.default_channel.basic_get(subscription.queue_name, no_ack=True)
+        assert first.headers["nameko.request_id"] == "trace-0"
+        assert first.properties["message_id"] == registered[0]["event_id"]
+        assert first.content_type == "application/json" and first.delivery_info["routing_key"] \
+            == "member_registered"
+    purge_event_queues(amqp_uri)
