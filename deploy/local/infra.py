@@ -99,6 +99,18 @@ def raise_open_files_limit() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
+def broker_start_command() -> list[str]:
+    """Debian's `rabbitmq-server` wrapper, run as root, starts the broker through `su`, which
+    puts the open-files soft limit back to 1024 whatever this process raised it to: do what
+    the wrapper does, raising the limit inside the `su` (up to the hard limit, which a user
+    may)."""
+    server = "/usr/lib/rabbitmq/bin/rabbitmq-server"
+    if os.geteuid() != 0 or not os.path.exists(server) or not shutil.which("su"):
+        return ["rabbitmq-server", "-detached"]
+    return ["su", "rabbitmq", "-s", "/bin/sh", "-c",
+            f"cd /var/lib/rabbitmq && ulimit -n $(ulimit -Hn) && exec {server} -detached"]
+
+
 def ensure_rabbitmq() -> None:
     if port_open(5672):
         say("RabbitMQ is running on :5672")
@@ -114,7 +126,7 @@ def ensure_rabbitmq() -> None:
     run("rabbitmq-plugins", "enable", "--offline", "rabbitmq_prometheus", check=False, quiet=True)
     say("starting rabbitmq-server -detached")
     raise_open_files_limit()
-    run("rabbitmq-server", "-detached")
+    run(*broker_start_command())
     for _ in range(120):
         if port_open(5672):
             break
