@@ -16,6 +16,7 @@ import eventlet.event
 from limits import parse, storage, strategies
 from sqlalchemy import insert, select
 
+from services.plumbing.db import is_postgresql
 from services.plumbing.envelope import utcnow
 from services.plumbing.errors import ValidationFailed
 from services.plumbing.pagination import as_utc
@@ -132,7 +133,7 @@ def _filtered(params: dict):
 
 
 def _naive_for_sqlite(session, params: dict) -> dict:
-    if session.get_bind().dialect.name != "sqlite":
+    if is_postgresql(session):
         return params
     return {name: (value.astimezone(UTC).replace(tzinfo=None)
                    if name in ("since", "until") and value is not None else value)

@@ -134,7 +134,7 @@ def container_config(service: str, database_url: str, amqp_uri: str, **overrides
 
 
 class Platform:
-    """The three services running in-process (one nameko runner each, like separate processes)
+    """The four services running in-process (one nameko runner each, like separate processes)
     on real databases and a real broker, plus the gateway app driven through werkzeug's client."""
 
     def __init__(self, databases: Databases, amqp_uri: str):

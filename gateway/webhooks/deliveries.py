@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 
+from services.plumbing.db import is_postgresql
 from services.plumbing.envelope import utcnow
 from services.plumbing.errors import Conflict, NotFound, ValidationFailed
 from services.plumbing.pagination import iso_utc, page
@@ -149,7 +150,7 @@ def claim_due(session, now: datetime, lease: timedelta, limit: int = 20) -> list
                                        Delivery.next_attempt_at <= _for_db(session, now),
                                        Delivery.endpoint_id.in_(enabled))
              .order_by(Delivery.next_attempt_at).limit(limit))
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgresql(session):
         query = query.with_for_update(skip_locked=True)
     ids = list(session.scalars(query))
     if ids:
@@ -159,7 +160,7 @@ def claim_due(session, now: datetime, lease: timedelta, limit: int = 20) -> list
 
 
 def _for_db(session, moment: datetime):
-    if session.get_bind().dialect.name == "sqlite":
+    if not is_postgresql(session):  # SQLite keeps naive UTC
         return moment.astimezone(UTC).replace(tzinfo=None)
     return moment
 

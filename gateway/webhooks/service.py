@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from nameko.dependency_providers import Config
 
+from services.members import events as member_events
 from services.plumbing.entrypoints import HealthCheck, TenancyProjection
 from services.plumbing.envelope import utcnow
 from services.plumbing.idempotency import record_first_delivery
@@ -40,6 +41,7 @@ class WebhooksService(HealthCheck, TenancyProjection):
     metrics = Metrics()
     log_context = LogContext()
     tenancy = TENANCY
+    tenancy_contracts = member_events.PUBLISHES
 
     # -- events to forward (method names are permanent: they name queues). Named forward_*, apart
     # from the tenancy mixin's on_* handlers of the same events, which keep the projection.

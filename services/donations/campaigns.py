@@ -14,6 +14,7 @@ from services.plumbing.clock import today_in_china
 from services.plumbing.db import Transaction
 from services.plumbing.envelope import utcnow
 from services.plumbing.errors import Forbidden, InvalidTransition, NotFound
+from services.plumbing.ids import plausible_id
 from services.plumbing.money import CENT
 from services.plumbing.pagination import as_utc, page
 
@@ -135,7 +136,7 @@ def get_visible_campaign(session: Session, caller: Caller, campaign_id, *,
     """The campaign if its organiser lies in the caller's subtree, else NotFound. `lock` takes
     the row lock that serialises every change of one campaign's money (receipt numbers,
     idempotency keys, balance, goods)."""
-    if not isinstance(campaign_id, str) or caller.is_public:
+    if not plausible_id(campaign_id) or caller.is_public:
         raise NotFound("campaign not found")
     query = select(Campaign).where(Campaign.id == campaign_id)
     clause = TENANCY.org_column_in_scope(session, caller, Campaign.organiser_org_id)
@@ -152,7 +153,7 @@ def get_visible_campaign(session: Session, caller: Caller, campaign_id, *,
 
 def get_public_campaign(session: Session, campaign_id) -> Campaign:
     """What anyone may read without a key: a campaign marked public, once it is no draft."""
-    if not isinstance(campaign_id, str):
+    if not plausible_id(campaign_id):
         raise NotFound("campaign not found")
     campaign = session.scalar(select(Campaign).where(
         Campaign.id == campaign_id, Campaign.public.is_(True), Campaign.status != DRAFT))
@@ -337,7 +338,7 @@ def organiser_totals(session: Session, caller: Caller) -> list[dict]:
 def member_giving(session: Session, caller: Caller, member_id) -> dict:
     """A member's gifts (voided ones left out) to the campaigns the caller sees, per campaign.
     The member must be visible to the caller (home or host subtree), else NotFound."""
-    if not isinstance(member_id, str) or caller.is_public \
+    if not plausible_id(member_id) or caller.is_public \
             or not TENANCY.member_visible(session, caller, member_id):
         raise NotFound("member not found")
     query = (select(Donation.campaign_id, Campaign.title, Donation.kind, fen_sum(Donation.amount),

@@ -12,6 +12,7 @@ from services.plumbing.caller import Caller
 from services.plumbing.db import Transaction
 from services.plumbing.envelope import utcnow
 from services.plumbing.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from services.plumbing.ids import plausible_id
 from services.plumbing.money import to_wire
 from services.plumbing.pagination import as_utc
 from services.plumbing.text import with_article
@@ -173,7 +174,7 @@ def _wanted(items: list[dict]) -> dict[tuple[str, str], Decimal]:
 
 
 def _disbursement_of(session: Session, campaign: Campaign, disbursement_id) -> Disbursement:
-    found = session.get(Disbursement, disbursement_id) if isinstance(disbursement_id, str) else None
+    found = session.get(Disbursement, disbursement_id) if plausible_id(disbursement_id) else None
     if found is None or found.campaign_id != campaign.id:
         raise NotFound("disbursement not found")
     return found

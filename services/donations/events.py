@@ -7,9 +7,9 @@ Published (exchange `donations.events`, routing key = event type):
                              donation_received; a member's giving total must drop by `amount`
     campaign_closed     v1   a campaign stopped taking gifts on time (by date or by hand), once
     disbursement_made   v1   cash or goods were handed to a beneficiary (paid)
-Consumed:
-    members.org_unit_registered v1 -> on_org_unit_registered (tenancy projection)
-    members.member_registered   v1 -> on_member_registered   (tenancy projection)
+What it consumes is declared where it is handled: the `@subscribe` entrypoints of the service
+class (`service.py`), here only those of the tenancy projection it mixes in
+(`plumbing.entrypoints.TenancyProjection`).
 """
 from decimal import Decimal
 

@@ -15,6 +15,7 @@ from services.plumbing.clock import china_date
 from services.plumbing.db import Transaction
 from services.plumbing.envelope import utcnow
 from services.plumbing.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from services.plumbing.ids import plausible_id
 from services.plumbing.money import LARGEST, to_wire
 from services.plumbing.pagination import as_utc
 from services.plumbing.text import with_article
@@ -201,7 +202,7 @@ def _add_gift(tx: Transaction, caller: Caller, campaign: Campaign, data: dict, k
 
 
 def _gift_of(session: Session, campaign: Campaign, donation_id) -> Donation:
-    donation = session.get(Donation, donation_id) if isinstance(donation_id, str) else None
+    donation = session.get(Donation, donation_id) if plausible_id(donation_id) else None
     if donation is None or donation.campaign_id != campaign.id:
         raise NotFound("gift not found")
     return donation

@@ -126,7 +126,7 @@ def reconcile_all(session: Session, campaign_id: str | None = None) -> list[Reco
 
 def main(argv=None) -> int:
     from services.plumbing import config
-    from services.plumbing.db import make_engine
+    from services.plumbing.db import is_postgresql, make_engine
 
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -136,7 +136,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     engine = make_engine(args.database_url or config.database_url("donations"))
     bind = engine
-    if engine.dialect.name == "postgresql":
+    if is_postgresql(engine):
         # One snapshot for every query: gifts arriving meanwhile must not look like a mismatch.
         bind = engine.execution_options(isolation_level="REPEATABLE READ")
     try:

@@ -326,60 +326,8 @@ class LedgerQuerySchema(Schema):
     limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=1000))
 
 
-class LedgerCampaignSchema(Schema):
-    id = fields.String()
-    title = fields.String()
-    purpose = fields.String()
-    organiser = fields.String(allow_none=True)
-    goal = Money(allow_none=True)
-    opens_on = Day()
-    closes_on = Day()
-    status = fields.String()
-    beneficiaries = fields.List(fields.Nested(BeneficiarySchema))
-
-
-class LedgerGiftSchema(Schema):
-    receipt_no = fields.Integer()
-    kind = fields.String()
-    amount = Money()
-    received_on = Day()
-    late = fields.Boolean()
-    donor = fields.String(allow_none=True, metadata={
-        "description": "Public ledger: the name, masked (张*) or 匿名, as the donor chose."})
-    valued_by = fields.String(allow_none=True)
-    items = fields.List(fields.Nested(GiftItemSchema))
-    voided = fields.Boolean()
-    void_reason = fields.String(allow_none=True)
-    # Only on the ledger read with a key:
-    id = fields.String()
-    member_id = fields.String(allow_none=True)
-    channel = fields.String()
-    anonymous = fields.Boolean()
-    batch_id = fields.String(allow_none=True)
-    received_at = fields.DateTime()
-
-
-class GoodsBalanceSchema(Schema):
-    name = fields.String()
-    unit = fields.String()
-    received = Quantity()
-    disbursed = Quantity()
-    reserved = Quantity()
-    left = Quantity()
-
-
-class LedgerSchema(Schema):
-    campaign = fields.Nested(LedgerCampaignSchema)
-    totals = fields.Nested(CampaignTotalsSchema)
-    goods = fields.List(fields.Nested(GoodsBalanceSchema))
-    gifts = fields.List(fields.Nested(LedgerGiftSchema))
-    next_after = fields.Integer(allow_none=True, metadata={
-        "description": "Pass as `after` for the next page of gifts; null on the last page."})
-    disbursements = fields.List(fields.Nested(DisbursementSchema), metadata={
-        "description": "Public ledger: paid ones only, without ids."})
-
-
-# -- the public ledger (公示): exactly what is shown without a key ---------------------------------
+# -- the ledger: the public one (公示) shows exactly what the Public* schemas name, and the ledger
+# read with a key adds to them (so a field added to the keyed ledger is never public by mistake).
 class PublicBeneficiarySchema(Schema):
     kind = fields.String()
     name = fields.String()
@@ -398,6 +346,10 @@ class PublicLedgerCampaignSchema(Schema):
     beneficiaries = fields.List(fields.Nested(PublicBeneficiarySchema))
 
 
+class LedgerCampaignSchema(PublicLedgerCampaignSchema):
+    beneficiaries = fields.List(fields.Nested(BeneficiarySchema))
+
+
 class PublicLedgerGiftSchema(Schema):
     receipt_no = fields.Integer()
     kind = fields.String()
@@ -410,6 +362,27 @@ class PublicLedgerGiftSchema(Schema):
     items = fields.List(fields.Nested(GiftItemSchema))
     voided = fields.Boolean()
     void_reason = fields.String(allow_none=True)
+
+
+class LedgerGiftSchema(PublicLedgerGiftSchema):
+    donor = fields.String(allow_none=True, metadata={
+        "description": "Public ledger: the name, masked (张*) or 匿名, as the donor chose."})
+    # Only on the ledger read with a key:
+    id = fields.String()
+    member_id = fields.String(allow_none=True)
+    channel = fields.String()
+    anonymous = fields.Boolean()
+    batch_id = fields.String(allow_none=True)
+    received_at = fields.DateTime()
+
+
+class GoodsBalanceSchema(Schema):
+    name = fields.String()
+    unit = fields.String()
+    received = Quantity()
+    disbursed = Quantity()
+    reserved = Quantity()
+    left = Quantity()
 
 
 class PublicDisbursementSchema(Schema):
@@ -433,6 +406,13 @@ class PublicLedgerSchema(Schema):
         "description": "Pass as `after` for the next page of gifts; null on the last page."})
     disbursements = fields.List(fields.Nested(PublicDisbursementSchema), metadata={
         "description": "Paid disbursements only."})
+
+
+class LedgerSchema(PublicLedgerSchema):
+    campaign = fields.Nested(LedgerCampaignSchema)
+    gifts = fields.List(fields.Nested(LedgerGiftSchema))
+    disbursements = fields.List(fields.Nested(DisbursementSchema), metadata={
+        "description": "Public ledger: paid ones only, without ids."})
 
 
 class LedgerExportQuerySchema(Schema):

@@ -2,13 +2,14 @@
 from decimal import Decimal
 
 from nameko.dependency_providers import Config
-from nameko.timer import timer
 
+from services.members import events as member_events
 from services.plumbing.clock import today_in_china
 from services.plumbing.entrypoints import HealthCheck, TenancyProjection
 from services.plumbing.metrics import Metrics
 from services.plumbing.providers import Database, LogContext
 from services.plumbing.rpc import Caller, rpc
+from services.plumbing.timer import configured_timer
 from services.plumbing.validation import load
 
 from . import campaigns, disbursements, gifts, ledger, reconcile
@@ -40,8 +41,9 @@ from .schemas import (
     ReconciliationSchema,
 )
 
-# How often the closing timer looks for campaigns past their last day.
-CLOSING_TIMER_SECONDS = 60
+# How often the closing timer looks for campaigns past their last day, unless the
+# DONATION_CLOSING_SECONDS setting says otherwise.
+CLOSING_TIMER_SECONDS = 60.0
 
 
 class DonationsService(HealthCheck, TenancyProjection):
@@ -52,6 +54,7 @@ class DonationsService(HealthCheck, TenancyProjection):
     metrics = Metrics()
     log_context = LogContext()
     tenancy = TENANCY
+    tenancy_contracts = member_events.PUBLISHES
 
     def _max_donation(self) -> Decimal:
         # Configured as a string such as "10000000.00"; str() also lets an int through exactly.
@@ -89,7 +92,7 @@ class DonationsService(HealthCheck, TenancyProjection):
             campaign = campaigns.settle_campaign(tx, Caller.from_wire(caller), campaign_id)
         return self._campaign_reply(campaign.id)
 
-    @timer(interval=CLOSING_TIMER_SECONDS)
+    @configured_timer(interval=CLOSING_TIMER_SECONDS, setting="DONATION_CLOSING_SECONDS")
     def close_due_campaigns(self):
         """Closes campaigns past their last day (China time), each with one campaign_closed."""
         with self.db.transaction() as tx:

@@ -5,6 +5,7 @@ are permanent: the subscriber ones name queues.
 """
 from sqlalchemy import text
 
+from .contract import ContractMismatch
 from .idempotency import record_first_delivery
 from .rpc import rpc
 from .subscriber import subscribe
@@ -23,24 +24,24 @@ class HealthCheck:
 class TenancyProjection:
     """Keeps the service's projection of org units and members from the members service's
     events (registrations, unit moves, flow steps that change a member's host org); the service
-    class sets `tenancy` (a `plumbing.tenancy.Tenancy`)."""
+    class sets `tenancy` (a `plumbing.tenancy.Tenancy`) and `tenancy_contracts`: the members
+    service's event contracts (its `events.PUBLISHES`), handed in by the consuming service since
+    plumbing imports no service's code."""
 
     tenancy = None
+    tenancy_contracts = ()
 
     @subscribe("members", "org_unit_registered")
     def on_org_unit_registered(self, event):
-        from services.members.events import ORG_UNIT_REGISTERED
-        self._project(event, ORG_UNIT_REGISTERED, self.tenancy.apply_org_unit_registered)
+        self._project(event, self.tenancy.apply_org_unit_registered)
 
     @subscribe("members", "member_registered")
     def on_member_registered(self, event):
-        from services.members.events import MEMBER_REGISTERED
-        self._project(event, MEMBER_REGISTERED, self.tenancy.apply_member_registered)
+        self._project(event, self.tenancy.apply_member_registered)
 
     @subscribe("members", "org_unit_moved")
     def on_org_unit_moved(self, event):
-        from services.members.events import ORG_UNIT_MOVED
-        self._project(event, ORG_UNIT_MOVED, self.tenancy.apply_org_unit_moved)
+        self._project(event, self.tenancy.apply_org_unit_moved)
 
     # One handler per flow step (handler names name queues); all update where the member belongs.
     @subscribe("members", "member_flowed_out")
@@ -72,11 +73,13 @@ class TenancyProjection:
         self._project_flow(event)
 
     def _project_flow(self, event):
-        from services.members.events import FLOW_CONTRACTS
-        contract = next(c for c in FLOW_CONTRACTS.values() if c.event_type == event.event_type)
-        self._project(event, contract, self.tenancy.apply_member_flow)
+        self._project(event, self.tenancy.apply_member_flow)
 
-    def _project(self, event, contract, apply):
+    def _project(self, event, apply):
+        contract = next((c for c in self.tenancy_contracts
+                         if (c.producer, c.event_type) == (event.producer, event.event_type)), None)
+        if contract is None:
+            raise ContractMismatch(f"{type(self).__name__}.tenancy_contracts has no {event.event_type}")
         data = contract.load(event)
         with self.db.transaction() as tx:
             if record_first_delivery(tx, event):

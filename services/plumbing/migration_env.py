@@ -2,7 +2,7 @@
 from alembic import context
 from sqlalchemy import MetaData
 
-from .db import make_engine
+from .db import is_postgresql, make_engine
 
 
 def run_migrations(target_metadata: MetaData) -> None:
@@ -15,7 +15,7 @@ def run_migrations(target_metadata: MetaData) -> None:
     engine = make_engine(url)
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata,
-                          render_as_batch=connection.dialect.name == "sqlite")
+                          render_as_batch=not is_postgresql(connection))
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

@@ -11,9 +11,9 @@ Published (exchange `services_desk.events`, routing key = event type):
     home_task_answered  v1   the home county returned its result (approved/declined)
     request_deadline_approaching v1  the set share of the time limit is used (once per request)
     request_overdue     v1   the deadline passed (or a late extension): once per request
-Consumed:
-    members.org_unit_registered v1 -> on_org_unit_registered (tenancy projection)
-    members.member_registered   v1 -> on_member_registered   (tenancy projection)
+What it consumes is declared where it is handled: the `@subscribe` entrypoints of the service
+class (`service.py`), here only those of the tenancy projection it mixes in
+(`plumbing.entrypoints.TenancyProjection`).
 """
 from marshmallow import Schema, fields
 

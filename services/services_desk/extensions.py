@@ -1,5 +1,6 @@
-"""nameko extensions of the desk: the sweep timer whose interval comes from the config, and the
-desk's gauges (open requests, overdue, time to deadline) read at scrape time."""
+"""nameko extensions of the desk: its gauges (open requests, overdue, time to deadline) read at
+scrape time. The sweep's timer is plumbing's `configured_timer` on the service (DESK_SWEEP_SECONDS);
+its default interval is here."""
 from datetime import date
 
 from nameko.extensions import DependencyProvider
@@ -13,11 +14,11 @@ from .deadlines import OPEN_STATUSES
 from .models import Request
 
 DEFAULT_SWEEP_SECONDS = 60.0
-# Bounded label values of the time-to-deadline gauge (calendar days left, Beijing dates).
-WINDOWS = ("stopped", "overdue", "due_0_2_days", "due_3_7_days", "due_later")
 
 
 def window_of(deadline: date | None, flagged_overdue: bool, today: date) -> str:
+    """The time-to-deadline gauge's label (calendar days left, Beijing dates): one of a bounded
+    few, stopped, overdue, due_0_2_days, due_3_7_days or due_later."""
     if deadline is None:
         return "stopped"
     left = (deadline - today).days

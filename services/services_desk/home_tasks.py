@@ -9,6 +9,7 @@ from services.plumbing.caller import Caller
 from services.plumbing.db import Transaction
 from services.plumbing.envelope import utcnow
 from services.plumbing.errors import InvalidTransition, NotFound
+from services.plumbing.ids import plausible_id
 from services.plumbing.pagination import as_utc, page
 
 from . import events, proxy_requests
@@ -26,7 +27,7 @@ def _visible(session: Session, caller: Caller, query):
 
 def get_task(session: Session, caller: Caller, task_id, for_update: bool = False) -> HomeTask:
     task = None
-    if isinstance(task_id, str) and 0 < len(task_id) <= 36:
+    if plausible_id(task_id):
         query = select(HomeTask).where(HomeTask.id == task_id)
         if for_update:
             query = query.with_for_update(of=HomeTask)

@@ -5,8 +5,9 @@ emit) and data already loaded through the schemas.
 A request belongs to the centre whose key took it in, and is visible from the subtree of that
 centre's org unit. Its life (TRANSITIONS below is the whole rule):
 
-    submitted --accept--> accepted --start--> in_progress --complete--> completed --reopen-->
+    submitted --accept--> accepted --start--> in_progress --complete--> completed
     submitted --claim (accept and start)--> in_progress
+    completed --reopen (within REOPEN_WINDOW_DAYS, clock restarts from zero)--> in_progress
     accepted | in_progress --materials missing (一次性告知, clock stops)--> materials_missing
     materials_missing --supplement (clock restarts from zero)--> in_progress
     accepted | in_progress --forward (收受分离)--> forwarded --home county answers--> answer_received
@@ -29,6 +30,7 @@ from services.plumbing.clock import china_date
 from services.plumbing.db import Transaction
 from services.plumbing.envelope import utcnow
 from services.plumbing.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
+from services.plumbing.ids import plausible_id
 from services.plumbing.pagination import as_utc, page
 
 from . import categories, deadlines, events, notices, ownership, staff
@@ -46,7 +48,6 @@ WITHDRAWN = "withdrawn"
 STATUSES = (SUBMITTED, ACCEPTED, MATERIALS_MISSING, IN_PROGRESS, FORWARDED, ANSWER_RECEIVED,
             COMPLETED, REJECTED, WITHDRAWN)
 OPEN = (SUBMITTED, ACCEPTED, MATERIALS_MISSING, IN_PROGRESS, FORWARDED, ANSWER_RECEIVED)
-ENDED = (COMPLETED, REJECTED, WITHDRAWN)
 CHANNELS = ("walk_in", "phone", "service_day", "system")
 LANGUAGE_MISMATCH = "language_mismatch"
 REOPEN_WINDOW_DAYS = 30
@@ -106,7 +107,7 @@ def submit_request(tx: Transaction, caller: Caller, data: dict,
     now = utcnow()
     received_on = china_date(now)
     if service_day_id is not None:
-        day = session.get(ServiceDay, service_day_id) if len(service_day_id) <= 36 else None
+        day = session.get(ServiceDay, service_day_id) if plausible_id(service_day_id) else None
         if day is None or not TENANCY.org_in_scope(session, caller, day.centre_org_id):
             raise ValidationFailed("unknown service day", {
                 "service_day_id": ["no such service day in your scope"]})
@@ -424,17 +425,12 @@ def _visible(session: Session, caller: Caller, query):
     return query if clause is None else query.where(clause)
 
 
-def _looks_like_id(request_id) -> bool:
-    # Anything else cannot name a request; answering NotFound keeps odd input away from the DB.
-    return isinstance(request_id, str) and 0 < len(request_id) <= 36
-
-
 def get_request(session: Session, caller: Caller, request_id, for_update: bool = False) -> Request:
     """The request if it lies in the caller's tenant; NotFound otherwise, as if it did not exist.
     `for_update` locks the row: of two concurrent claims one waits for the other's commit and
     then sees the request no longer submitted (SQLite serialises writers anyway)."""
     request = None
-    if _looks_like_id(request_id):
+    if plausible_id(request_id):
         query = select(Request).where(Request.id == request_id)
         if for_update:
             query = query.with_for_update(of=Request)

@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session
 from services.plumbing import exports
 from services.plumbing.caller import Caller
 from services.plumbing.clock import CHINA, china_date, today_in_china
-from services.plumbing.db import Transaction
+from services.plumbing.db import Transaction, is_postgresql
 from services.plumbing.envelope import utcnow
 from services.plumbing.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
+from services.plumbing.ids import plausible_id
 from services.plumbing.pagination import as_utc
 
 from . import ownership, proxy_requests
@@ -54,7 +55,7 @@ def _requests(session: Session, caller: Caller, month: str | None) -> list[Reque
     query = proxy_requests._visible(session, caller, select(Request))
     if month:
         start, end = _month_bounds(month)
-        if session.get_bind().dialect.name == "sqlite":  # stored as naive UTC there
+        if not is_postgresql(session):  # SQLite stores naive UTC
             start, end = (m.astimezone(UTC).replace(tzinfo=None) for m in (start, end))
         query = query.where(Request.created_at >= start, Request.created_at < end)
     return list(session.scalars(query.order_by(Request.created_at, Request.id)))
@@ -211,7 +212,7 @@ def list_service_days(session: Session, caller: Caller, month: str | None) -> li
 
 def service_day_report(session: Session, caller: Caller, day_id) -> dict:
     day = None
-    if isinstance(day_id, str) and 0 < len(day_id) <= 36:
+    if plausible_id(day_id):
         day = session.scalar(_visible_days(session, caller, select(ServiceDay)
                                            .where(ServiceDay.id == day_id)))
     if day is None:

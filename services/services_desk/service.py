@@ -3,6 +3,7 @@ import logging
 
 from nameko.dependency_providers import Config
 
+from services.members import events as member_events
 from services.plumbing.clock import today_in_china
 from services.plumbing.entrypoints import HealthCheck, TenancyProjection
 from services.plumbing.errors import NotFound, ValidationFailed
@@ -77,6 +78,7 @@ class ServicesDeskService(HealthCheck, TenancyProjection):
     desk_metrics = DeskMetrics()
     log_context = LogContext()
     tenancy = TENANCY
+    tenancy_contracts = member_events.PUBLISHES
 
     config = Config()
 

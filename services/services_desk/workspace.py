@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from services.plumbing.caller import Caller
 from services.plumbing.clock import CHINA
+from services.plumbing.db import is_postgresql
 
 from . import deadlines, notices, ownership, proxy_requests, staff
 from .categories import rule_for
@@ -35,7 +36,7 @@ ON_TRACK, WARNING, OVERDUE, STOPPED, NOT_STARTED, ENDED = (
 
 def _stored(session: Session, moment: datetime) -> datetime:
     """An instant as the column compares it: SQLite keeps naive UTC."""
-    if session.get_bind().dialect.name == "sqlite":
+    if not is_postgresql(session):
         return moment.astimezone(UTC).replace(tzinfo=None)
     return moment
 

@@ -32,7 +32,7 @@ from services.donations.tests.conftest import (
 )
 from services.donations.tests.test_gifts import SEED_GIFTS
 from services.donations.tests.test_goods_batches_voids import SEED_GOODS
-from services.plumbing.db import UnitOfWork, make_engine
+from services.plumbing.db import UnitOfWork, is_postgresql, make_engine
 from services.plumbing.errors import Conflict
 
 pytestmark = pytest.mark.integration
@@ -51,7 +51,7 @@ def engine(databases):
 def worker(engine):
     """A new worker (own UnitOfWork, so own sessions) per call, like nameko's pool."""
     def make():
-        uow = UnitOfWork(sessionmaker(engine, expire_on_commit=False), PLUMBING, request_id=None)
+        uow = UnitOfWork(sessionmaker(engine, expire_on_commit=False), PLUMBING, trace_id=None)
         return worker_factory(DonationsService, db=uow, config={})
     service = make()
     paths = {}
@@ -178,7 +178,7 @@ def test_the_seed_totals_are_reproduced_exactly(worker, engine, campaign):
     with engine.connect() as conn:
         by_kind = dict(conn.execute(text(
             "SELECT kind, SUM(amount) FROM donations GROUP BY kind")).all())
-    if engine.dialect.name == "postgresql":
+    if is_postgresql(engine):
         assert by_kind == {"cash": Decimal("490982.52"), "in_kind": Decimal("708000.00")}
 
 

@@ -69,7 +69,7 @@ def engine(tmp_path):
 def make_service(engine):
     """A fresh worker of the service (as nameko makes one per call), with config overrides."""
     def make(**config):
-        uow = UnitOfWork(sessionmaker(engine, expire_on_commit=False), PLUMBING, request_id=None)
+        uow = UnitOfWork(sessionmaker(engine, expire_on_commit=False), PLUMBING, trace_id=None)
         return worker_factory(DonationsService, db=uow, config=config)
     return make
 

@@ -60,7 +60,7 @@ def engine(tmp_path):
 @pytest.fixture
 def desk(engine):
     """A bare desk: no org units or members known yet."""
-    uow = UnitOfWork(sessionmaker(engine, expire_on_commit=False), PLUMBING, request_id=None)
+    uow = UnitOfWork(sessionmaker(engine, expire_on_commit=False), PLUMBING, trace_id=None)
     return worker_factory(ServicesDeskService, db=uow, config={})
 
 
