@@ -23,7 +23,9 @@ from sqlalchemy.orm import sessionmaker  # noqa: E402
 
 from bench.scratch import ADMIN_URL, scratch_database  # noqa: E402
 from services.members import registry  # noqa: E402
+from services.members.schemas import MemberListQuerySchema  # noqa: E402
 from services.plumbing.caller import Caller  # noqa: E402
+from services.plumbing.validation import load  # noqa: E402
 
 MEMBER_INDEXES = ("ix_members_home_created", "ix_members_status_created", "ix_members_host_created",
                   "ix_members_created",
@@ -89,8 +91,10 @@ def timed(session_factory, caller: Caller, params: dict, repeat: int) -> tuple[f
     for _ in range(repeat):
         with session_factory() as session:
             started = time.perf_counter()
-            first, cursor = registry.list_members(session, caller, dict(params))
-            second, _ = registry.list_members(session, caller, dict(params, cursor=cursor)) if cursor else ([], None)
+            # Loaded as the list_members entrypoint loads them.
+            first, cursor = registry.list_members(session, caller, load(MemberListQuerySchema, params))
+            second, _ = registry.list_members(
+                session, caller, load(MemberListQuerySchema, dict(params, cursor=cursor))) if cursor else ([], None)
             samples.append((time.perf_counter() - started) * 1000)
             rows = len(first) + len(second)
     return statistics.median(samples), rows
@@ -112,8 +116,8 @@ def main() -> None:
                     conn.execute(text(statement), {"members": args.members})
         print(f"filled {args.members:,} members in {time.perf_counter() - started:.1f}s")
         sessions = sessionmaker(engine)
-        county = Caller("bench", "office", "c" + "1".rjust(35, "0"))
-        committee = Caller("bench", "office", "j" + "1".rjust(35, "0"))
+        county = Caller.of_key("bench", "office", "c" + "1".rjust(35, "0"))
+        committee = Caller.of_key("bench", "office", "j" + "1".rjust(35, "0"))
         cases = [
             ("county office: active, working, aged 30-50", county,
              {"status": "active", "category": "working", "age_min": "30", "age_max": "50",

@@ -1,14 +1,9 @@
 """Schemas of the gateway's own replies (the services' schemas describe everything else)."""
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
-from services.members.schemas import OrgUnitSchema
 from services.plumbing.caller import ROLES
 from services.plumbing.envelope import utcnow
 from services.plumbing.fields import UtcDateTime
-
-
-class OrgUnitListSchema(Schema):
-    items = fields.List(fields.Nested(OrgUnitSchema))
 
 
 class HealthSchema(Schema):

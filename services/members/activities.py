@@ -1,6 +1,6 @@
 """Life of the branch: activities with sign-up, attendance and leave; yearly tallies by kind;
 study points (rules per county, a ledger per member, rankings); volunteer hours.
-Plain Python, no nameko."""
+Plain Python, no nameko: the entrypoints pass data already loaded through the schemas."""
 import uuid
 from decimal import Decimal
 
@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 from services.plumbing.caller import Caller
 from services.plumbing.envelope import utcnow
 from services.plumbing.errors import InvalidTransition, NotFound, ValidationFailed
-from services.plumbing.validation import load
 
 from .models import Activity, Member, Participation, PointEntry, PointRule
 from .orgs import (
@@ -24,21 +23,13 @@ from .orgs import (
     visible_orgs_subquery,
 )
 from .registry import get_member
-from .schemas import (
-    ActivityCreateSchema,
-    ParticipationCreateSchema,
-    PointAwardSchema,
-    PointRuleQuerySchema,
-    PointRuleSchema,
-    RankingQuerySchema,
-    TallyQuerySchema,
-)
 
+ACTIVITY_KINDS = ("meetings_and_lecture", "themed_party_day", "film_lecture", "study_contest",
+                  "red_education_visit", "volunteer_service", "community_service", "other")
 SIGNED_UP, ATTENDED, ON_LEAVE = "signed_up", "attended", "on_leave"
 
 
-def create_activity(session: Session, caller: Caller, body: dict) -> Activity:
-    data = load(ActivityCreateSchema, body)
+def create_activity(session: Session, caller: Caller, data: dict) -> Activity:
     org = get_org(session, data["org_id"])
     if not in_scope(session, caller, org) or org.closed_at is not None:
         raise ValidationFailed("invalid input", {"org_id": ["no such org unit in your scope"]})
@@ -57,8 +48,7 @@ def get_activity(session: Session, caller: Caller, activity_id: str) -> Activity
     return activity
 
 
-def _participation(session, caller, activity_id, body):
-    data = load(ParticipationCreateSchema, body)
+def _participation(session, caller, activity_id, data):
     activity = get_activity(session, caller, activity_id)
     try:
         member = get_member(session, caller, data["member_id"])
@@ -71,11 +61,11 @@ def _participation(session, caller, activity_id, body):
         row = Participation(id=str(uuid.uuid4()), activity_id=activity.id, member_id=member.id,
                             status=SIGNED_UP, volunteer_hours=Decimal("0.00"), updated_at=utcnow())
         session.add(row)
-    return data, activity, member, row
+    return activity, member, row
 
 
-def sign_up(session: Session, caller: Caller, activity_id: str, body: dict) -> dict:
-    data, _activity, _member, row = _participation(session, caller, activity_id, body)
+def sign_up(session: Session, caller: Caller, activity_id: str, data: dict) -> dict:
+    _activity, _member, row = _participation(session, caller, activity_id, data)
     if row.status == ATTENDED:
         raise InvalidTransition("already attended", {"status": ["attended"]})
     row.status, row.leave_reason, row.updated_at = SIGNED_UP, None, utcnow()
@@ -83,8 +73,8 @@ def sign_up(session: Session, caller: Caller, activity_id: str, body: dict) -> d
     return participation_view(row, None)
 
 
-def request_leave(session: Session, caller: Caller, activity_id: str, body: dict) -> dict:
-    data, _activity, _member, row = _participation(session, caller, activity_id, body)
+def request_leave(session: Session, caller: Caller, activity_id: str, data: dict) -> dict:
+    _activity, _member, row = _participation(session, caller, activity_id, data)
     if row.status == ATTENDED:
         raise InvalidTransition("already attended", {"status": ["attended"]})
     if not (data.get("reason") or "").strip():
@@ -94,10 +84,10 @@ def request_leave(session: Session, caller: Caller, activity_id: str, body: dict
     return participation_view(row, None)
 
 
-def attend(session: Session, caller: Caller, activity_id: str, body: dict) -> dict:
+def attend(session: Session, caller: Caller, activity_id: str, data: dict) -> dict:
     """Sign-in: marks attendance, records volunteer hours, and awards the study points that the
     member's home county's rules give for this kind of activity (once per activity)."""
-    data, activity, member, row = _participation(session, caller, activity_id, body)
+    activity, member, row = _participation(session, caller, activity_id, data)
     if row.status == ATTENDED:
         raise InvalidTransition("already signed in", {"status": ["attended"]})
     row.status, row.leave_reason, row.updated_at = ATTENDED, None, utcnow()
@@ -126,9 +116,8 @@ def participation_view(row: Participation, awarded) -> dict:
             "points_awarded": awarded}
 
 
-def tally(session: Session, caller: Caller, params: dict) -> dict:
+def tally(session: Session, caller: Caller, data: dict) -> dict:
     """Activities per org and kind in a year, over a subtree: ONE grouped query."""
-    data = load(TallyQuerySchema, params)
     prefix = _subtree_prefix(session, caller, data.get("org_id"))
     query = (select(Activity.org_id, Activity.kind, func.count())
              .where(Activity.year == data["year"])
@@ -149,8 +138,7 @@ def _subtree_prefix(session, caller, org_id):
 
 
 # -- study points -----------------------------------------------------------------------------------
-def set_point_rule(session: Session, caller: Caller, body: dict) -> PointRule:
-    data = load(PointRuleSchema, body)
+def set_point_rule(session: Session, caller: Caller, data: dict) -> PointRule:
     county = get_org(session, data["county_org_id"])
     if county is None or county.kind != "county" or not in_scope(session, caller, county):
         raise ValidationFailed("invalid input", {"county_org_id": ["no such county in your scope"]})
@@ -164,14 +152,12 @@ def set_point_rule(session: Session, caller: Caller, body: dict) -> PointRule:
 
 
 def point_rules(session: Session, caller: Caller, params: dict) -> list[PointRule]:
-    data = load(PointRuleQuerySchema, params)
-    county = get_visible_org(session, caller, data["county_org_id"])
+    county = get_visible_org(session, caller, params["county_org_id"])
     return list(session.scalars(select(PointRule).where(PointRule.county_org_id == county.id)
                                 .order_by(PointRule.activity_kind)))
 
 
-def award_points(session: Session, caller: Caller, member_id: str, body: dict) -> PointEntry:
-    data = load(PointAwardSchema, body)
+def award_points(session: Session, caller: Caller, member_id: str, data: dict) -> PointEntry:
     member = get_member(session, caller, member_id)
     org_id = caller.org_id or member.home_org_id
     entry = _entry(member.id, org_id, None, data["points"], data["reason"], data["earned_on"])
@@ -188,8 +174,7 @@ def point_ledger(session: Session, caller: Caller, member_id: str) -> dict:
     return {"total": sum(e.points for e in entries), "items": entries}
 
 
-def ranking(session: Session, caller: Caller, params: dict) -> dict:
-    data = load(RankingQuerySchema, params)
+def ranking(session: Session, caller: Caller, data: dict) -> dict:
     prefix = _subtree_prefix(session, caller, data.get("org_id"))
     total = func.sum(PointEntry.points).label("points")
     query = (select(Member.id, Member.name, total).join(PointEntry, PointEntry.member_id == Member.id)

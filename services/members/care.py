@@ -1,5 +1,5 @@
 """Care (members aged 60+, visits, hardship help, honours) and returning talent (人才回引).
-Plain Python, no nameko."""
+Plain Python, no nameko: the entrypoints pass data already loaded through the schemas."""
 import uuid
 from datetime import date
 from decimal import Decimal
@@ -11,33 +11,24 @@ from services.plumbing.caller import Caller
 from services.plumbing.envelope import utcnow
 from services.plumbing.errors import InvalidTransition, NotFound, ValidationFailed
 from services.plumbing.pagination import page
-from services.plumbing.validation import load
 
 from .models import CareVisit, HardshipHelp, Honour, Member, TalentReturn
 from .orgs import caller_path, get_org, get_visible_org, in_scope, members_under_clause
 from .registry import RETURNED, filtered_members_query, get_member
-from .schemas import (
-    CareVisitCreateSchema,
-    ElderlyQuerySchema,
-    HardshipHelpCreateSchema,
-    HonourCreateSchema,
-    HonourQuerySchema,
-    TalentReportQuerySchema,
-    TalentReturnCreateSchema,
-)
+
+HARDSHIP_KINDS = ("living", "business", "family")
+TALENT_KINDS = ("business_founder", "village_cadre", "branch_secretary")
 
 
-def elderly(session: Session, caller: Caller, params: dict):
+def elderly(session: Session, caller: Caller, data: dict):
     """Members aged `age` (60) or more as of a date, from their birth dates."""
-    data = load(ElderlyQuerySchema, params)
     query = filtered_members_query(session, caller, {"age_min": data["age"], "as_of": data["as_of"]})
     if data.get("org_id"):
         query = query.where(members_under_clause(session, get_visible_org(session, caller, data["org_id"]).path))
     return page(session, query, Member.created_at, Member.id, data["limit"], data["cursor"])
 
 
-def log_visit(session: Session, caller: Caller, member_id: str, body: dict) -> CareVisit:
-    data = load(CareVisitCreateSchema, body)
+def log_visit(session: Session, caller: Caller, member_id: str, data: dict) -> CareVisit:
     member = get_member(session, caller, member_id)
     visit = CareVisit(id=str(uuid.uuid4()), member_id=member.id, org_id=caller.org_id,
                       visited_on=data["visited_on"], notes=data["notes"], created_at=utcnow())
@@ -52,8 +43,7 @@ def visits(session: Session, caller: Caller, member_id: str) -> list[CareVisit]:
                                 .order_by(CareVisit.visited_on)))
 
 
-def grant_help(session: Session, caller: Caller, member_id: str, body: dict) -> HardshipHelp:
-    data = load(HardshipHelpCreateSchema, body)
+def grant_help(session: Session, caller: Caller, member_id: str, data: dict) -> HardshipHelp:
     member = get_member(session, caller, member_id)
     help_ = HardshipHelp(id=str(uuid.uuid4()), member_id=member.id, org_id=caller.org_id,
                          kind=data["kind"], amount=data["amount"], granted_on=data["granted_on"],
@@ -70,8 +60,7 @@ def help_records(session: Session, caller: Caller, member_id: str) -> dict:
     return {"total": sum((i.amount for i in items), Decimal("0.00")), "items": items}
 
 
-def award_honour(session: Session, caller: Caller, body: dict) -> Honour:
-    data = load(HonourCreateSchema, body)
+def award_honour(session: Session, caller: Caller, data: dict) -> Honour:
     if bool(data["member_id"]) == bool(data["org_id"]):
         raise ValidationFailed("invalid input", {"member_id": ["give exactly one of member_id, org_id"]})
     if data["member_id"]:
@@ -89,8 +78,7 @@ def award_honour(session: Session, caller: Caller, body: dict) -> Honour:
     return honour
 
 
-def honours(session: Session, caller: Caller, params: dict) -> list[Honour]:
-    data = load(HonourQuerySchema, params)
+def honours(session: Session, caller: Caller, data: dict) -> list[Honour]:
     query = select(Honour).order_by(Honour.awarded_on, Honour.created_at)
     if data["member_id"]:
         get_member(session, caller, data["member_id"])
@@ -101,8 +89,7 @@ def honours(session: Session, caller: Caller, params: dict) -> list[Honour]:
     raise ValidationFailed("invalid input", {"member_id": ["give member_id or org_id"]})
 
 
-def record_talent_return(session: Session, caller: Caller, member_id: str, body: dict) -> TalentReturn:
-    data = load(TalentReturnCreateSchema, body)
+def record_talent_return(session: Session, caller: Caller, member_id: str, data: dict) -> TalentReturn:
     member = get_member(session, caller, member_id)
     if member.status != RETURNED:
         raise InvalidTransition("only a member who returned home (回归)", {"status": [f"is {member.status}"]})
@@ -113,9 +100,8 @@ def record_talent_return(session: Session, caller: Caller, member_id: str, body:
     return row
 
 
-def talent_report(session: Session, caller: Caller, params: dict) -> dict:
+def talent_report(session: Session, caller: Caller, data: dict) -> dict:
     """Returning talent of a county's members, counted by kind (one grouped query) and listed."""
-    data = load(TalentReportQuerySchema, params)
     prefix = get_visible_org(session, caller, data["org_id"]).path if data["org_id"] else caller_path(session, caller)
     base = select(TalentReturn).join(Member, Member.id == TalentReturn.member_id)
     counts = select(TalentReturn.kind, func.count()).join(Member, Member.id == TalentReturn.member_id)

@@ -19,10 +19,8 @@ Published (exchange `members.events`, routing key = event type):
                               it to import the rows in batches (progress on the batch)
 Every member_* flow event carries the member's home_org_id and host_org_id *after* the change,
 so a tenancy projection only has to overwrite both columns (when flow_seq is newer).
-Consumed:
-    donations.donation_received v1 -> on_donation_received (credits the member's giving total)
-    members.notice_published    v1 -> on_notice_published (delivers a notice to every member)
-    members.member_import_requested v1 -> on_member_import_requested (imports the rows)
+Consumed: see the `@subscribe(producer, event_type)` entrypoints in service.py, the one list of
+what this service consumes (a copy here would go stale).
 """
 from marshmallow import Schema, fields
 

@@ -1,5 +1,6 @@
 """The flow lifecycle (流出 → 待报到 → 已流入 / 拒收 → 转移 → 回归 → 失联 → 找到), self-reports
-(主动报到) and finding lost members (组织找人). Plain Python, no nameko.
+(主动报到) and finding lost members (组织找人). Plain Python, no nameko: the entrypoints pass data
+already loaded through the schemas.
 
 Every transition locks the member, checks the caller's side and the current state, changes the
 member, appends one FlowRecord (never updated) and emits exactly one event.
@@ -17,7 +18,6 @@ from services.plumbing.db import Transaction
 from services.plumbing.envelope import utcnow
 from services.plumbing.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
 from services.plumbing.pagination import as_utc, page
-from services.plumbing.validation import load
 
 from . import events, id_numbers
 from .models import ContactAttempt, FlowRecord, Member, SelfReport
@@ -35,13 +35,11 @@ from .registry import (
     registration_record,
     visible_member_query,
 )
-from .schemas import (
-    ContactAttemptCreateSchema,
-    FlowActionSchema,
-    SelfReportCreateSchema,
-    SelfReportDecisionSchema,
-    SelfReportListQuerySchema,
-)
+
+# A self-report's own states (not a member's: a member refused by a host is REFUSED above).
+REPORT_UNVERIFIED, REPORT_ACCEPTED, REPORT_REFUSED = "unverified", "accepted", "refused"
+REPORT_STATUSES = (REPORT_UNVERIFIED, REPORT_ACCEPTED, REPORT_REFUSED)
+CONTACT_METHODS = ("phone", "visit", "relatives", "online", "other")
 
 
 @dataclass(frozen=True)
@@ -83,11 +81,10 @@ def _append(session, member, caller, action, from_status, from_host, reason, occ
     return record
 
 
-def transition(tx: Transaction, caller: Caller, member_id: str, action: str, body: dict) -> Member:
+def transition(tx: Transaction, caller: Caller, member_id: str, action: str, data: dict) -> Member:
     if action not in TRANSITIONS:
         raise NotFound("no such flow action")
     rule = TRANSITIONS[action]
-    data = load(FlowActionSchema, body)
     problems = {}
     if rule.needs_target and not data.get("host_org_id"):
         problems["host_org_id"] = ["required for this step"]
@@ -159,8 +156,7 @@ def history(session: Session, caller: Caller, member_id: str) -> list[dict]:
 
 
 # -- self-reports (主动报到) --------------------------------------------------------------------------
-def create_self_report(session: Session, caller: Caller, body: dict, protector) -> SelfReport:
-    data = load(SelfReportCreateSchema, body)
+def create_self_report(session: Session, caller: Caller, data: dict, protector) -> SelfReport:
     number = parse_id_number(data["id_number"])
     problems = {}
     host = get_org(session, data["host_org_id"])
@@ -174,7 +170,7 @@ def create_self_report(session: Session, caller: Caller, body: dict, protector) 
     report = SelfReport(
         id=str(uuid.uuid4()), host_org_id=host.id, home_org_id=home.id, name=data["name"].strip(),
         id_number_hash=protector.fingerprint(number), id_number_encrypted=protector.encrypt(number),
-        id_number_masked=id_numbers.mask(number), phone=data["phone"], status="unverified",
+        id_number_masked=id_numbers.mask(number), phone=data["phone"], status=REPORT_UNVERIFIED,
         created_at=utcnow())
     session.add(report)
     session.flush()
@@ -197,32 +193,30 @@ def _visible_report(session, caller, report_id, for_update=False) -> SelfReport:
 
 
 def list_self_reports(session: Session, caller: Caller, params: dict):
-    data = load(SelfReportListQuerySchema, params)
-    query = select(SelfReport).where(SelfReport.status == data["status"])
+    query = select(SelfReport).where(SelfReport.status == params["status"])
     prefix = caller_path(session, caller)
     if prefix is not None:
         query = query.where(SelfReport.host_org_id.in_(visible_orgs_subquery(prefix)))
-    return page(session, query, SelfReport.created_at, SelfReport.id, data["limit"], data["cursor"])
+    return page(session, query, SelfReport.created_at, SelfReport.id, params["limit"], params["cursor"])
 
 
-def decide_self_report(tx: Transaction, caller: Caller, report_id: str, accept: bool, body: dict,
+def decide_self_report(tx: Transaction, caller: Caller, report_id: str, accept: bool, data: dict,
                        protector) -> SelfReport:
     """Accepting links the report to the member (registering a new one if the ID number is
     unknown) and flows the member in at the report's host org, as one lifecycle step."""
-    data = load(SelfReportDecisionSchema, body)
     session = tx.session
     report = _visible_report(session, caller, report_id, for_update=True)
-    if report.status != "unverified":
+    if report.status != REPORT_UNVERIFIED:
         raise InvalidTransition(f"the report is already {report.status}",
                                 {"status": [f"is {report.status}"]})
     report.decided_by = caller.key_id
     if not accept:
         if not (data.get("reason") or "").strip():
             raise ValidationFailed("invalid input", {"reason": ["a reason is required"]})
-        report.status, report.reason = "refused", data["reason"]
+        report.status, report.reason = REPORT_REFUSED, data["reason"]
         session.flush()
         return report
-    report.status, report.reason = "accepted", data.get("reason")
+    report.status, report.reason = REPORT_ACCEPTED, data.get("reason")
     member = session.scalar(select(Member).where(Member.id_number_hash == report.id_number_hash)
                             .with_for_update())
     today = today_in_china()
@@ -275,8 +269,7 @@ def self_report_view(report: SelfReport) -> dict:
 
 
 # -- finding members (组织找人) ---------------------------------------------------------------------
-def log_contact_attempt(session: Session, caller: Caller, member_id: str, body: dict) -> ContactAttempt:
-    data = load(ContactAttemptCreateSchema, body)
+def log_contact_attempt(session: Session, caller: Caller, member_id: str, data: dict) -> ContactAttempt:
     member = get_member(session, caller, member_id)
     if member.status != LOST:
         raise InvalidTransition("contact attempts are for lost-contact members",

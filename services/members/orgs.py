@@ -15,7 +15,8 @@ from services.plumbing.caller import Caller
 from services.plumbing.db import Transaction
 from services.plumbing.envelope import utcnow
 from services.plumbing.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from services.plumbing.text import storable, with_article
+from services.plumbing.ids import plausible_id  # also imported from here by the members modules
+from services.plumbing.text import with_article
 
 from . import events
 from .models import Member, OrgUnit
@@ -28,12 +29,6 @@ KINDS = HOME_KINDS + HOST_KINDS
 
 def side_of(kind: str) -> str:
     return "home" if kind in HOME_KINDS else "host"
-
-
-def plausible_id(value) -> bool:
-    """An id from a URL path could be anything; only one a database can look up is tried (a
-    NUL byte or an unpaired surrogate would make PostgreSQL fail rather than find nothing)."""
-    return isinstance(value, str) and 0 < len(value) <= 36 and storable(value)
 
 
 def get_org(session: Session, org_id: str | None) -> OrgUnit | None:
@@ -168,8 +163,9 @@ def county_of(session: Session, org: OrgUnit) -> OrgUnit | None:
     return next(iter(rows), None)
 
 
-def create_org_unit(session: Session, caller: Caller, data: dict) -> OrgUnit:
+def create_org_unit(tx: Transaction, caller: Caller, data: dict) -> OrgUnit:
     """A root unit needs a platform-wide admin; a child unit must sit inside the caller's subtree."""
+    session = tx.session
     parent = None
     if data.get("parent_id"):
         parent = get_org(session, data["parent_id"])
@@ -191,6 +187,7 @@ def create_org_unit(session: Session, caller: Caller, data: dict) -> OrgUnit:
     session.add(org)
     session.flush()
     orgs_changed(session)
+    tx.emit(events.org_unit_registered(org))
     return org
 
 

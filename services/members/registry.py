@@ -1,5 +1,6 @@
 """The member registry: register, read, update, list within the caller's tenant with filters,
-credit giving. Plain Python: the entrypoints pass a Transaction (session + emit)."""
+credit giving. Plain Python: the entrypoints pass a Transaction (session + emit) and data already
+loaded through the schemas."""
 import uuid
 from datetime import date
 from decimal import Decimal
@@ -14,12 +15,10 @@ from services.plumbing.db import Transaction
 from services.plumbing.envelope import utcnow
 from services.plumbing.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from services.plumbing.pagination import as_utc, page
-from services.plumbing.validation import load
 
 from . import events, id_numbers
 from .models import FlowRecord, Member, OrgUnit
 from .orgs import HOME_KINDS, HOST_KINDS, CachedOrg, cached_org, get_org, in_scope, plausible_id, visible_members_clause
-from .schemas import MemberCreateSchema, MemberListQuerySchema, MemberUpdateSchema
 
 # The flow lifecycle's states (see flows.py for the transitions).
 REGISTERED = "registered"      # in the registry, not flowed out (or never flowed)
@@ -29,6 +28,8 @@ REFUSED = "refused"            # the host refused; the home org may flow the mem
 RETURNED = "returned"          # 回归: back home
 LOST = "lost"                  # 失联
 STATUSES = (REGISTERED, PENDING, ACTIVE, REFUSED, RETURNED, LOST)
+CATEGORIES = ("working", "non_working_resident", "stationed")
+OCCUPATIONS = ("migrant_worker", "business_owner", "company_employee", "other")
 
 
 def gender_from_id(number: str) -> str:
@@ -101,11 +102,10 @@ def registration_values(member_id: str, status: str, host_org_id: str | None,
                 month=today.strftime("%Y-%m"), created_at=utcnow())
 
 
-def register_member(tx: Transaction, caller: Caller, body: dict,
+def register_member(tx: Transaction, caller: Caller, data: dict,
                     protector: id_numbers.IdProtector) -> Member:
     """Registering with a host org is the home org's flow-out registration: the member is 待报到
     until the host accepts."""
-    data = load(MemberCreateSchema, body)
     session = tx.session
     number = parse_id_number(data["id_number"])
     home, host = check_orgs(session, caller, data["home_org_id"], data["host_org_id"])
@@ -139,9 +139,8 @@ def get_member(session: Session, caller: Caller, member_id: str, for_update=Fals
     return member
 
 
-def update_member(session: Session, caller: Caller, member_id: str, body: dict) -> Member:
+def update_member(session: Session, caller: Caller, member_id: str, data: dict) -> Member:
     """Record fields only; home, host and status change through the flow lifecycle."""
-    data = load(MemberUpdateSchema, body)
     member = get_member(session, caller, member_id, for_update=True)
     for field, value in data.items():
         setattr(member, field, value.strip() if field == "name" else value)
@@ -194,10 +193,8 @@ def filtered_members_query(session: Session, caller: Caller, params: dict):
 
 
 def list_members(session: Session, caller: Caller, params: dict) -> tuple[list[Member], str | None]:
-    query_params = load(MemberListQuerySchema, params)
-    query = filtered_members_query(session, caller, query_params)
-    return page(session, query, Member.created_at, Member.id, query_params["limit"],
-                query_params["cursor"])
+    query = filtered_members_query(session, caller, params)
+    return page(session, query, Member.created_at, Member.id, params["limit"], params["cursor"])
 
 
 def credit_giving(session: Session, member_id: str, amount: Decimal) -> bool:

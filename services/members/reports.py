@@ -1,14 +1,13 @@
 """Reports for a county or a committee: members by host city, category and status; flows per
-month. Each figure is one grouped query over the org's subtree (home or host side)."""
+month. Each figure is one grouped query over the org's subtree (home or host side). The
+entrypoints pass the query already loaded through the schemas."""
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from services.plumbing.caller import Caller
-from services.plumbing.validation import load
 
 from .models import FlowRecord, Member, OrgUnit
 from .orgs import caller_path, get_visible_org, members_under_clause
-from .schemas import OrgReportQuerySchema
 
 FLOW_COLUMNS = {"flow_out": "flowed_out", "accept": "accepted", "refuse": "refused",
                 "move": "moved", "return_home": "returned", "lose_contact": "lost_contact",
@@ -24,8 +23,7 @@ def _scoped(session, query, prefix):
     return query if prefix is None else query.where(members_under_clause(session, prefix))
 
 
-def member_report(session: Session, caller: Caller, params: dict) -> dict:
-    data = load(OrgReportQuerySchema, params)
+def member_report(session: Session, caller: Caller, data: dict) -> dict:
     prefix = _prefix(session, caller, data)
     host = aliased(OrgUnit)
     by_city = _scoped(session, select(host.city, func.count()).select_from(Member)
@@ -39,10 +37,9 @@ def member_report(session: Session, caller: Caller, params: dict) -> dict:
             "by_status": status_counts}
 
 
-def flow_report(session: Session, caller: Caller, params: dict) -> dict:
+def flow_report(session: Session, caller: Caller, data: dict) -> dict:
     """Lifecycle steps per month (flow-outs, acceptances, moves, returns, …) of the members the
     org sees. A registration that names a host org counts as a flow-out."""
-    data = load(OrgReportQuerySchema, params)
     prefix = _prefix(session, caller, data)
     action = FlowRecord.action
     members = _scoped(session, select(Member.id), prefix)

@@ -1,5 +1,6 @@
 """marshmallow schemas of the members API: request bodies (unknown fields rejected) and replies.
-The gateway builds its OpenAPI document from these."""
+The gateway builds its OpenAPI document from these. The entrypoints load and dump with them;
+the enums they check are the domain modules' own."""
 from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
@@ -9,7 +10,12 @@ from services.plumbing.money import Money
 from services.plumbing.phones import PHONE_PATTERN
 from services.plumbing.text import storable
 
+from .activities import ACTIVITY_KINDS
+from .care import HARDSHIP_KINDS, TALENT_KINDS
+from .flows import CONTACT_METHODS, REPORT_STATUSES, REPORT_UNVERIFIED
+from .notices import KINDS as NOTICE_KINDS
 from .orgs import KINDS
+from .registry import CATEGORIES, OCCUPATIONS, STATUSES
 
 
 class Text(fields.String):
@@ -26,13 +32,6 @@ class Text(fields.String):
 
 
 UUID_LENGTH = validate.Length(min=1, max=36)
-STATUSES = ("registered", "pending", "active", "refused", "returned", "lost")
-CATEGORIES = ("working", "non_working_resident", "stationed")
-OCCUPATIONS = ("migrant_worker", "business_owner", "company_employee", "other")
-ACTIVITY_KINDS = ("meetings_and_lecture", "themed_party_day", "film_lecture", "study_contest",
-                  "red_education_visit", "volunteer_service", "community_service", "other")
-HARDSHIP_KINDS = ("living", "business", "family")
-TALENT_KINDS = ("business_founder", "village_cadre", "branch_secretary")
 NAME = validate.Length(min=1, max=100)
 SHORT_TEXT = validate.Length(min=1, max=200)
 
@@ -71,6 +70,10 @@ class OrgUnitSchema(Schema):
     path = Text(metadata={"description": "Materialised path: ids from the root, '/'-separated"})
     closed_at = fields.DateTime(allow_none=True)
     created_at = fields.DateTime()
+
+
+class OrgUnitListSchema(Schema):
+    items = fields.List(fields.Nested(OrgUnitSchema))
 
 
 class OrgUnitCountsSchema(Schema):
@@ -239,8 +242,7 @@ class SelfReportDecisionSchema(Schema):
 
 
 class SelfReportListQuerySchema(Schema):
-    status = Text(load_default="unverified",
-                           validate=validate.OneOf(("unverified", "accepted", "refused")))
+    status = Text(load_default=REPORT_UNVERIFIED, validate=validate.OneOf(REPORT_STATUSES))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
     cursor = Text(load_default=None, allow_none=True)
 
@@ -264,8 +266,7 @@ class SelfReportPageSchema(Schema):
 
 class ContactAttemptCreateSchema(Schema):
     attempted_on = Day(required=True)
-    method = Text(required=True, validate=validate.OneOf(
-        ("phone", "visit", "relatives", "online", "other")))
+    method = Text(required=True, validate=validate.OneOf(CONTACT_METHODS))
     outcome = Text(required=True, validate=validate.Length(min=1, max=1000))
 
 
@@ -527,9 +528,6 @@ class TalentReportQuerySchema(Schema):
 class TalentReportSchema(Schema):
     counts = fields.Dict(keys=Text(), values=fields.Integer())
     items = fields.List(fields.Nested(TalentReturnSchema))
-
-
-NOTICE_KINDS = ("letter_from_home", "policy_briefing", "other")
 
 
 class NoticeCreateSchema(Schema):

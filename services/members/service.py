@@ -1,4 +1,5 @@
-"""Entrypoints of the members service. Thin: unpack, call the domain modules, dump the reply."""
+"""Entrypoints of the members service. Thin: load the body or query with its schema, call the
+domain modules with plain values, dump the reply."""
 from nameko.dependency_providers import Config
 
 from services.donations import events as donation_events
@@ -37,8 +38,7 @@ class MembersService(HealthCheck):
         caller = _caller(caller)
         data = load(s.OrgUnitCreateSchema, body)
         with self.db.transaction() as tx:
-            org = orgs.create_org_unit(tx.session, caller, data)
-            tx.emit(events.org_unit_registered(org))
+            org = orgs.create_org_unit(tx, caller, data)
         return s.OrgUnitSchema().dump(org)
 
     @rpc
@@ -49,7 +49,7 @@ class MembersService(HealthCheck):
     @rpc
     def list_org_units(self, caller):
         with self.db.read() as session:
-            return s.OrgUnitSchema(many=True).dump(orgs.list_visible_orgs(session, _caller(caller)))
+            return s.OrgUnitListSchema().dump({"items": orgs.list_visible_orgs(session, _caller(caller))})
 
     @rpc
     def move_org_unit(self, caller, org_id, body):
@@ -71,8 +71,9 @@ class MembersService(HealthCheck):
     # -- members --------------------------------------------------------------------------------
     @rpc
     def register_member(self, caller, body):
+        data = load(s.MemberCreateSchema, body)
         with self.db.transaction() as tx:
-            member = registry.register_member(tx, _caller(caller), body, self._protector())
+            member = registry.register_member(tx, _caller(caller), data, self._protector())
             return s.MemberSchema().dump(registry.member_view(member))
 
     @rpc
@@ -83,8 +84,9 @@ class MembersService(HealthCheck):
 
     @rpc
     def update_member(self, caller, member_id, body):
+        data = load(s.MemberUpdateSchema, body)
         with self.db.transaction() as tx:
-            member = registry.update_member(tx.session, _caller(caller), member_id, body)
+            member = registry.update_member(tx.session, _caller(caller), member_id, data)
             return s.MemberSchema().dump(registry.member_view(member))
 
     @rpc
@@ -95,16 +97,18 @@ class MembersService(HealthCheck):
 
     @rpc
     def list_members(self, caller, params):
+        query = load(s.MemberListQuerySchema, params)
         with self.db.read() as session:
-            members, next_cursor = registry.list_members(session, _caller(caller), params)
+            members, next_cursor = registry.list_members(session, _caller(caller), query)
             return s.MemberPageSchema().dump({
                 "items": [registry.member_view(m) for m in members], "next_cursor": next_cursor})
 
     # -- flow lifecycle -------------------------------------------------------------------------
     @rpc
     def flow_step(self, caller, member_id, action, body):
+        data = load(s.FlowActionSchema, body)
         with self.db.transaction() as tx:
-            member = flows.transition(tx, _caller(caller), member_id, action, body)
+            member = flows.transition(tx, _caller(caller), member_id, action, data)
             return s.MemberSchema().dump(registry.member_view(member))
 
     @rpc
@@ -115,29 +119,33 @@ class MembersService(HealthCheck):
 
     @rpc
     def create_self_report(self, caller, body):
+        data = load(s.SelfReportCreateSchema, body)
         with self.db.transaction() as tx:
-            report = flows.create_self_report(tx.session, _caller(caller), body, self._protector())
+            report = flows.create_self_report(tx.session, _caller(caller), data, self._protector())
             return s.SelfReportSchema().dump(flows.self_report_view(report))
 
     @rpc
     def list_self_reports(self, caller, params):
+        query = load(s.SelfReportListQuerySchema, params)
         with self.db.read() as session:
-            reports, next_cursor = flows.list_self_reports(session, _caller(caller), params)
+            reports, next_cursor = flows.list_self_reports(session, _caller(caller), query)
             return s.SelfReportPageSchema().dump({
                 "items": [flows.self_report_view(r) for r in reports], "next_cursor": next_cursor})
 
     @rpc
     def decide_self_report(self, caller, report_id, accept, body):
+        data = load(s.SelfReportDecisionSchema, body)
         with self.db.transaction() as tx:
-            report = flows.decide_self_report(tx, _caller(caller), report_id, bool(accept), body,
+            report = flows.decide_self_report(tx, _caller(caller), report_id, bool(accept), data,
                                               self._protector())
             return s.SelfReportSchema().dump(flows.self_report_view(report))
 
     @rpc
     def log_contact_attempt(self, caller, member_id, body):
+        data = load(s.ContactAttemptCreateSchema, body)
         with self.db.transaction() as tx:
             return s.ContactAttemptSchema().dump(
-                flows.log_contact_attempt(tx.session, _caller(caller), member_id, body))
+                flows.log_contact_attempt(tx.session, _caller(caller), member_id, data))
 
     @rpc
     def list_contact_attempts(self, caller, member_id):
@@ -155,8 +163,9 @@ class MembersService(HealthCheck):
     # -- life of the branch ---------------------------------------------------------------------
     @rpc
     def create_activity(self, caller, body):
+        data = load(s.ActivityCreateSchema, body)
         with self.db.transaction() as tx:
-            return s.ActivitySchema().dump(activities.create_activity(tx.session, _caller(caller), body))
+            return s.ActivitySchema().dump(activities.create_activity(tx.session, _caller(caller), data))
 
     @rpc
     def get_activity(self, caller, activity_id):
@@ -166,33 +175,37 @@ class MembersService(HealthCheck):
     @rpc
     def participate(self, caller, activity_id, step, body):
         """step: sign_up, attend (sign-in) or leave."""
-        handlers = {"sign_up": activities.sign_up, "attend": activities.attend,
-                    "leave": activities.request_leave}
+        handler = {"sign_up": activities.sign_up, "attend": activities.attend,
+                   "leave": activities.request_leave}[step]
+        data = load(s.ParticipationCreateSchema, body)
         with self.db.transaction() as tx:
-            return s.ParticipationSchema().dump(
-                handlers[step](tx.session, _caller(caller), activity_id, body))
+            return s.ParticipationSchema().dump(handler(tx.session, _caller(caller), activity_id, data))
 
     @rpc
     def activity_tally(self, caller, params):
+        query = load(s.TallyQuerySchema, params)
         with self.db.read() as session:
-            return s.TallySchema().dump(activities.tally(session, _caller(caller), params))
+            return s.TallySchema().dump(activities.tally(session, _caller(caller), query))
 
     @rpc
     def set_point_rule(self, caller, body):
+        data = load(s.PointRuleSchema, body)
         with self.db.transaction() as tx:
-            return s.PointRuleSchema().dump(activities.set_point_rule(tx.session, _caller(caller), body))
+            return s.PointRuleSchema().dump(activities.set_point_rule(tx.session, _caller(caller), data))
 
     @rpc
     def list_point_rules(self, caller, params):
+        query = load(s.PointRuleQuerySchema, params)
         with self.db.read() as session:
             return s.PointRuleListSchema().dump(
-                {"items": activities.point_rules(session, _caller(caller), params)})
+                {"items": activities.point_rules(session, _caller(caller), query)})
 
     @rpc
     def award_points(self, caller, member_id, body):
+        data = load(s.PointAwardSchema, body)
         with self.db.transaction() as tx:
             return s.PointEntrySchema().dump(
-                activities.award_points(tx.session, _caller(caller), member_id, body))
+                activities.award_points(tx.session, _caller(caller), member_id, data))
 
     @rpc
     def point_ledger(self, caller, member_id):
@@ -201,8 +214,9 @@ class MembersService(HealthCheck):
 
     @rpc
     def points_ranking(self, caller, params):
+        query = load(s.RankingQuerySchema, params)
         with self.db.read() as session:
-            return s.RankingSchema().dump(activities.ranking(session, _caller(caller), params))
+            return s.RankingSchema().dump(activities.ranking(session, _caller(caller), query))
 
     @rpc
     def volunteer_hours(self, caller, member_id):
@@ -213,15 +227,17 @@ class MembersService(HealthCheck):
     # -- care and talent ------------------------------------------------------------------------
     @rpc
     def list_elderly(self, caller, params):
+        query = load(s.ElderlyQuerySchema, params)
         with self.db.read() as session:
-            members, next_cursor = care.elderly(session, _caller(caller), params)
+            members, next_cursor = care.elderly(session, _caller(caller), query)
             return s.MemberPageSchema().dump({
                 "items": [registry.member_view(m) for m in members], "next_cursor": next_cursor})
 
     @rpc
     def log_care_visit(self, caller, member_id, body):
+        data = load(s.CareVisitCreateSchema, body)
         with self.db.transaction() as tx:
-            return s.CareVisitSchema().dump(care.log_visit(tx.session, _caller(caller), member_id, body))
+            return s.CareVisitSchema().dump(care.log_visit(tx.session, _caller(caller), member_id, data))
 
     @rpc
     def list_care_visits(self, caller, member_id):
@@ -231,9 +247,10 @@ class MembersService(HealthCheck):
 
     @rpc
     def grant_hardship_help(self, caller, member_id, body):
+        data = load(s.HardshipHelpCreateSchema, body)
         with self.db.transaction() as tx:
             return s.HardshipHelpSchema().dump(
-                care.grant_help(tx.session, _caller(caller), member_id, body))
+                care.grant_help(tx.session, _caller(caller), member_id, data))
 
     @rpc
     def list_hardship_help(self, caller, member_id):
@@ -243,30 +260,35 @@ class MembersService(HealthCheck):
 
     @rpc
     def award_honour(self, caller, body):
+        data = load(s.HonourCreateSchema, body)
         with self.db.transaction() as tx:
-            return s.HonourSchema().dump(care.award_honour(tx.session, _caller(caller), body))
+            return s.HonourSchema().dump(care.award_honour(tx.session, _caller(caller), data))
 
     @rpc
     def list_honours(self, caller, params):
+        query = load(s.HonourQuerySchema, params)
         with self.db.read() as session:
-            return s.HonourListSchema().dump({"items": care.honours(session, _caller(caller), params)})
+            return s.HonourListSchema().dump({"items": care.honours(session, _caller(caller), query)})
 
     @rpc
     def record_talent_return(self, caller, member_id, body):
+        data = load(s.TalentReturnCreateSchema, body)
         with self.db.transaction() as tx:
             return s.TalentReturnSchema().dump(
-                care.record_talent_return(tx.session, _caller(caller), member_id, body))
+                care.record_talent_return(tx.session, _caller(caller), member_id, data))
 
     @rpc
     def talent_report(self, caller, params):
+        query = load(s.TalentReportQuerySchema, params)
         with self.db.read() as session:
-            return s.TalentReportSchema().dump(care.talent_report(session, _caller(caller), params))
+            return s.TalentReportSchema().dump(care.talent_report(session, _caller(caller), query))
 
     # -- notices --------------------------------------------------------------------------------
     @rpc
     def publish_notice(self, caller, body):
+        data = load(s.NoticeCreateSchema, body)
         with self.db.transaction() as tx:
-            notice = notices.publish(tx, _caller(caller), body)
+            notice = notices.publish(tx, _caller(caller), data)
         with self.db.read() as session:
             return s.MemberNoticeSchema().dump(notices.notice_view(session, _caller(caller), notice.id))
 
@@ -277,14 +299,16 @@ class MembersService(HealthCheck):
 
     @rpc
     def mark_notice_read(self, caller, notice_id, body):
+        data = load(s.NoticeReadSchema, body)
         with self.db.transaction() as tx:
             return s.NoticeDeliverySchema().dump(
-                notices.mark_read(tx.session, _caller(caller), notice_id, body))
+                notices.mark_read(tx.session, _caller(caller), notice_id, data))
 
     @rpc
     def list_notice_deliveries(self, caller, notice_id, params):
+        query = load(s.NoticeDeliveryQuerySchema, params)
         with self.db.read() as session:
-            items, next_cursor = notices.deliveries(session, _caller(caller), notice_id, params)
+            items, next_cursor = notices.deliveries(session, _caller(caller), notice_id, query)
             return s.NoticeDeliveryPageSchema().dump({"items": items, "next_cursor": next_cursor})
 
     @subscribe("members", "notice_published")
@@ -352,13 +376,15 @@ class MembersService(HealthCheck):
 
     @rpc
     def member_report(self, caller, params):
+        query = load(s.OrgReportQuerySchema, params)
         with self.db.read() as session:
-            return s.MemberReportSchema().dump(reports.member_report(session, _caller(caller), params))
+            return s.MemberReportSchema().dump(reports.member_report(session, _caller(caller), query))
 
     @rpc
     def flow_report(self, caller, params):
+        query = load(s.OrgReportQuerySchema, params)
         with self.db.read() as session:
-            return s.FlowReportSchema().dump(reports.flow_report(session, _caller(caller), params))
+            return s.FlowReportSchema().dump(reports.flow_report(session, _caller(caller), query))
 
     # -- events ---------------------------------------------------------------------------------
     @subscribe("donations", "donation_received")

@@ -4,26 +4,12 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from nameko.testing.services import worker_factory
 from sqlalchemy import func, insert, select
 
-from services.members.models import PLUMBING, Member, NoticeDelivery
-from services.members.service import MembersService
-from services.plumbing.envelope import ReceivedEvent
+from services.members.models import Member, NoticeDelivery
 from services.plumbing.errors import InvalidTransition, NotFound, ValidationFailed
 
-from .conftest import CONFIG
-from .world import build, id_number, office, register
-
-
-@pytest.fixture
-def service(uow):
-    return worker_factory(MembersService, db=uow, config=CONFIG)
-
-
-@pytest.fixture
-def w(service):
-    return build(service)
+from .world import id_number, office, received, register
 
 
 def test_elderly_as_of_a_date_visits_help_and_honours(service, w):
@@ -95,13 +81,6 @@ def bulk_members(uow, w, count, status="active"):
     return rows
 
 
-def published_event(uow, notice_id):
-    with uow.read() as session:
-        for row in session.execute(select(PLUMBING.outbox)):
-            if row.event_type == "notice_published" and row.envelope["data"]["notice_id"] == notice_id:
-                return ReceivedEvent.from_envelope(row.envelope, "members.on_notice_published")
-
-
 def test_letter_from_home_to_5000_members(service, w, uow):
     rows = bulk_members(uow, w, 5000)
     register(service, w, 99, host_org_id=None)  # at home: not a mobile member
@@ -110,7 +89,7 @@ def test_letter_from_home_to_5000_members(service, w, uow):
     notice = service.publish_notice(county, {"org_id": w["county"]["id"], "title": "家乡来信",
                                              "body": "致全县流动党员的一封信"})
     assert notice["delivered_count"] == 0  # delivered by the event, not by the request
-    event = published_event(uow, notice["id"])
+    event = received(uow, "notice_published", "on_notice_published", notice_id=notice["id"])
     service.on_notice_published(event)
     service.on_notice_published(event)  # redelivered: nothing doubles
     with uow.read() as session:

@@ -1,17 +1,9 @@
 """The list endpoint's filters inside the caller's scope (worker_factory on SQLite)."""
 import pytest
-from nameko.testing.services import worker_factory
 
-from services.members.service import MembersService
 from services.plumbing.errors import ValidationFailed
 
-from .conftest import CONFIG
 from .world import build, id_number, office, register
-
-
-@pytest.fixture
-def service(uow):
-    return worker_factory(MembersService, db=uow, config=CONFIG)
 
 
 @pytest.fixture

@@ -1,31 +1,12 @@
 """Member record fields, org units with kind/parent/city/contact, moving and closing units,
 subtrees with member counts (worker_factory on SQLite)."""
 import pytest
-from nameko.testing.services import worker_factory
 from sqlalchemy import select
 
-from services.members.models import PLUMBING, OrgUnit
-from services.members.service import MembersService
+from services.members.models import OrgUnit
 from services.plumbing.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
-from .conftest import CONFIG
-from .world import ADMIN, build, id_number, office, register
-
-
-@pytest.fixture
-def service(uow):
-    return worker_factory(MembersService, db=uow, config=CONFIG)
-
-
-@pytest.fixture
-def w(service):
-    return build(service)
-
-
-def outbox(uow, event_type):
-    with uow.read() as session:
-        return [row.envelope for row in session.execute(select(PLUMBING.outbox))
-                if row.event_type == event_type]
+from .world import ADMIN, id_number, office, outbox, register
 
 
 def test_record_fields_and_derived_gender_and_birth_date(service, w):

@@ -1,5 +1,9 @@
 """A small two-sided world for the members unit tests (worker_factory on SQLite)."""
+from sqlalchemy import select
+
 from services.members.id_numbers import check_char
+from services.members.models import PLUMBING
+from services.plumbing.envelope import ReceivedEvent
 
 ADMIN = {"key_id": "admin", "role": "admin", "org_id": None}
 
@@ -39,3 +43,19 @@ def register(service, w, serial=1, caller=None, **fields):
             "home_org_id": w["village"]["id"], "host_org_id": w["branch"]["id"]}
     body.update(fields)
     return service.register_member(caller or office(w["county"]), body)
+
+
+def outbox(uow, event_type=None) -> list[dict]:
+    """The envelopes the service wrote to its outbox, oldest first (only one type's if given)."""
+    with uow.read() as session:
+        rows = session.execute(select(PLUMBING.outbox).order_by(PLUMBING.outbox.c.seq))
+        return [row.envelope for row in rows if event_type in (None, row.event_type)]
+
+
+def received(uow, event_type, entrypoint, **data):
+    """The outbox's event of that type whose data has these values, as `entrypoint` (an event
+    handler of the service) receives it."""
+    for envelope in outbox(uow, event_type):
+        if all(envelope["data"][name] == value for name, value in data.items()):
+            return ReceivedEvent.from_envelope(envelope, f"members.{entrypoint}")
+    raise AssertionError(f"no {event_type} event with {data} in the outbox")
