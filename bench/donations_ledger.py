@@ -30,7 +30,7 @@ from services.donations.models import PLUMBING  # noqa: E402
 from services.plumbing.caller import Caller  # noqa: E402
 from services.plumbing.db import Transaction  # noqa: E402
 
-PLATFORM = Caller("bench", "admin", None)
+PLATFORM = Caller.of_key("bench", "admin", None)
 
 FILL = """
 INSERT INTO campaigns (id, organiser_org_id, title, purpose, goal, opens_on, closes_on, status,

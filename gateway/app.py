@@ -1,5 +1,11 @@
-"""The WSGI application: request ids, authentication, role checks, JSON in and out, one error
-format, and service errors mapped to HTTP statuses. No stack trace ever reaches a caller."""
+"""The WSGI application: trace ids, authentication, role checks, JSON in and out, one error
+format, and service errors mapped to HTTP statuses. No stack trace ever reaches a caller.
+
+Every request takes the same steps (`Gateway.__call__`): a CORS preflight is answered at once;
+any other request is matched to a route of the table (gateway/routes: the API, health, the
+documents, the console), admitted (key, rate limit, role), and dispatched to the route's
+handler; whatever a step raises becomes one error response (`error_response`); `finish` adds
+the headers, the audit row, the metrics and the log line."""
 import json
 import logging
 import re
@@ -16,7 +22,7 @@ from werkzeug.wrappers import Request, Response
 
 from services import SERVICE_CLASSES
 from services.plumbing import logs
-from services.plumbing.caller import Caller
+from services.plumbing.caller import PUBLIC_ROLE, Caller
 from services.plumbing.errors import ServiceError
 from services.plumbing.text import first_unstorable, storable, with_article
 
@@ -25,19 +31,16 @@ from .cors import CorsPolicy
 from .errors import HttpError, error_body
 from .json_input import check_content_type, parse_json
 from .ratelimit import RateLimits, SignInThrottle, client_address
-from .routes import ROUTES
+from .routes import ALL_ROUTES, Reply
 from .rpc import ServiceTimeout, ServiceUnavailable
 
 log = logging.getLogger("gateway")
 
 # Public routes (no key) reach the services as this caller; services must treat it as having no
 # tenant at all and show only what is public.
-PUBLIC_CALLER = Caller(key_id="", role="public", org_id=None)
-REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-# Endpoints answered without a key besides the public routes: limited per client address. The
-# console limits its own pages: per address before sign-in, per person after (a centre's clerks
-# share one address, and each console polls its queue).
-PUBLIC_PAGES = ("preflight", "health", "openapi", "docs")
+PUBLIC_CALLER = Caller(actor_kind=None, actor_id="", role=PUBLIC_ROLE, org_id=None)
+# A trace id a client may choose (X-Request-Id); any other gets a new one.
+TRACE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,100}$")
 # A 503 tells the client when to try again (with the same Idempotency-Key for a write).
 RETRY_LATER = {"Retry-After": "5"}
@@ -55,11 +58,11 @@ def reject_unstorable(document) -> None:
 class RequestContext:
     """What a route handler works with: the caller, the body, the query, and `call`."""
 
-    def __init__(self, gateway, request: Request, caller, request_id: str):
+    def __init__(self, gateway, request: Request, caller, trace_id: str):
         self.gateway = gateway
         self.request = request
         self.caller = caller
-        self.request_id = request_id
+        self.trace_id = trace_id
         # (kind, id, role, org) of who acted, when it is not the caller (a sign-in).
         self.audit_actor = None
         self._key_passed_as_argument = False
@@ -75,7 +78,7 @@ class RequestContext:
         if self.request.method != "GET" and not self._key_passed_as_argument:
             key = self._checked_idempotency_key()
         return self.gateway.client.call(service, method, self.caller.to_wire(), *args,
-                                        request_id=self.request_id, idempotency_key=key)
+                                        trace_id=self.trace_id, idempotency_key=key)
 
     def json_body(self, optional: bool = False):
         raw = self.gateway.read_body(self.request, self.body_limit)
@@ -132,12 +135,28 @@ class RequestContext:
         return key
 
 
+class Exchange:
+    """One request on its way through the gateway's steps: what they found out, for the audit
+    row, the metrics and the log line at the end."""
+
+    def __init__(self, request: Request, trace_id: str):
+        self.request, self.trace_id = request, trace_id
+        self.started = time.perf_counter()
+        self.label = "unmatched"  # the route in metrics, logs and the audit: its template or URL
+        self.audited = False
+        self.path_args = {}
+        self.caller = None
+        self.ctx = None
+        self.reply = None  # the handler's body, for the audit row: never parsed back
+        self.error_code = None
+
+
 class Gateway:
-    def __init__(self, client, key_sessions, metrics, max_body_bytes: int = 1024 * 1024,
+    def __init__(self, client, db_sessions, metrics, max_body_bytes: int = 1024 * 1024,
                  openapi_document=None, rate_limits: RateLimits | None = None,
                  cors: CorsPolicy | None = None, max_upload_bytes: int = 32 * 1024 * 1024):
         self.client = client
-        self.key_sessions = key_sessions
+        self.db_sessions = db_sessions  # the gateway's own database: keys, sessions, audit
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
         # File uploads (a county's whole ledger) have their own, larger limit; every other
@@ -147,121 +166,141 @@ class Gateway:
         self.cors = cors or CorsPolicy()
         self.sign_in_throttle = SignInThrottle()
         self.audit_denials = audit.DenialBound()
-        self.routes = {route.name: route for route in ROUTES}
-        self.url_map = Map([Rule(r.path, endpoint=r.name, methods=[r.method]) for r in ROUTES]
-                           + [Rule("/api/v1/health", endpoint="health", methods=["GET"]),
-                              Rule("/api/v1/openapi.json", endpoint="openapi", methods=["GET"]),
-                              Rule("/api/v1/docs", endpoint="docs", methods=["GET"]),
-                              Rule("/api/v1/docs/<asset>", endpoint="docs", methods=["GET"]),
-                              # the console routes its own pages (gateway/console)
-                              Rule("/console", endpoint="console", methods=["GET", "POST"]),
-                              Rule("/console/<path:page>", endpoint="console",
-                                   methods=["GET", "POST"])],
+        self.routes = {route.name: route for route in ALL_ROUTES}
+        self.url_map = Map([Rule(r.path, endpoint=r.name, methods=[r.method]) for r in ALL_ROUTES],
                            strict_slashes=False)
         self._openapi_document = openapi_document
 
     # -- WSGI -------------------------------------------------------------------------------------
     def __call__(self, environ, start_response):
         request = Request(environ)
-        started = time.perf_counter()
-        request_id = request.headers.get("X-Request-Id", "")
-        if not REQUEST_ID.match(request_id):
-            request_id = uuid.uuid4().hex
-        logs.set_context(request_id=request_id, event_id=None, entrypoint=None)
-        route_label = "unmatched"
-        caller = None
-        ctx = None
-        path_args = {}
-        audited = False
-        body = error_code = None  # kept for the audit row: it must not parse the reply back
+        exchange = Exchange(request, self.trace_id(request))
+        logs.set_context(trace_id=exchange.trace_id, event_id=None, entrypoint=None)
         self.metrics.in_flight.inc()
         try:
-            adapter = self.url_map.bind_to_environ(environ)
-            if self.is_preflight(request):
-                route_label = "preflight"
-                endpoint, status, body = "preflight", 0, self.preflight(adapter, request)
-            else:
-                endpoint, path_args = self.match_audited(adapter)
-            if (endpoint in PUBLIC_PAGES
-                    or (endpoint in self.routes and self.routes[endpoint].public)):
-                self.rate_limits.hit_public(client_address(request))
-            if endpoint == "preflight":
-                pass
-            elif endpoint == "health":
-                route_label = "/api/v1/health"
-                status, body = self.health()
-            elif endpoint == "openapi":
-                route_label = "/api/v1/openapi.json"
-                status, body = 200, self.openapi_document()
-            elif endpoint.startswith("console") or endpoint == "docs":
-                from . import pages
-                route_label = request.path
-                status, body = 0, getattr(pages, endpoint)(self, request, request_id)
-            else:
-                route = self.routes[endpoint]
-                route_label = route.path
-                audited = True
-                if route.public:
-                    caller = PUBLIC_CALLER
-                else:
-                    caller, key_limit = self.resolve(request)
-                    self.rate_limits.hit(caller.key_id, key_limit)
-                    if caller.role not in route.roles:
-                        raise HttpError(403, "forbidden",
-                                        f"{with_article(caller.role)} key may not call "
-                                        f"{route.method} {route.path}")
-                ctx = RequestContext(self, request, caller, request_id)
-                ctx.body_limit = self.body_limit(route)
-                if any(not storable(value) for value in path_args.values()):
-                    raise HttpError(404, "not_found", "not found")
-                result = route.handler(ctx, **path_args)
-                status, body = (0, result) if isinstance(result, Response) else result
-            response = body if isinstance(body, Response) else self.json_response(status, body)
-        except HttpError as exc:
-            error_code = exc.code
-            if exc.status == 405 and route_label == "unmatched":
-                audited, route_label = True, getattr(exc, "route_label", route_label)
-            response = self.json_response(exc.status, error_body(exc.code, exc.message, exc.fields),
-                                          exc.headers)
-        except ServiceError as exc:
-            error_code = exc.code
-            response = self.json_response(exc.http_status, {"error": exc.as_dict()},
-                                          RETRY_LATER if exc.http_status == 503 else None)
-        except (DBAPIError, PoolTimeout) as exc:
-            # The gateway's own database (keys, audit) is away: the client may retry.
-            log.warning("gateway database unavailable: %s", exc)
-            error_code = "service_unavailable"
-            response = self.json_response(503, error_body(
-                error_code, "the gateway's database is unavailable; retry shortly"), RETRY_LATER)
-        except ServiceUnavailable as exc:
-            error_code = "service_unavailable"
-            response = self.json_response(503, error_body(error_code, str(exc)), RETRY_LATER)
-        except ServiceTimeout as exc:
-            # The request may or may not have been applied: retry with the same Idempotency-Key.
-            error_code = "service_timeout"
-            response = self.json_response(504, error_body(error_code, str(exc)), RETRY_LATER)
-        except Exception:
-            log.exception("unhandled error")
-            error_code = "internal_error"
-            response = self.json_response(500, error_body(
-                error_code, f"internal error; quote request id {request_id}"))
+            response = self.answer(exchange)
+        except Exception as exc:
+            response = self.error_response(exchange, exc)
         finally:
             self.metrics.in_flight.dec()
-        response.headers["X-Request-Id"] = request_id
+        self.finish(exchange, response)
+        logs.set_context(trace_id=None)
+        return response(environ, start_response)
+
+    @staticmethod
+    def trace_id(request: Request) -> str:
+        """The client's own X-Request-Id when it is a plain token, else a new one."""
+        given = request.headers.get("X-Request-Id", "")
+        return given if TRACE_ID.match(given) else uuid.uuid4().hex
+
+    def answer(self, exchange: Exchange) -> Response:
+        """The request's response; what goes wrong is raised, for `error_response`."""
+        request = exchange.request
+        adapter = self.url_map.bind_to_environ(request.environ)
+        if self.is_preflight(request):
+            exchange.label = "preflight"
+            response = self.preflight(adapter, request)
+            self.rate_limits.hit_public(client_address(request))
+            return response
+        route = self.find_route(exchange, adapter)
+        if route.public:
+            # Counted before the route is named: a 429 from here is labelled "unmatched" and
+            # not audited.
+            self.rate_limits.hit_public(client_address(request))
+        exchange.label = request.path if route.page else route.path
+        exchange.audited = route.audited
+        self.admit(exchange, route)
+        return self.dispatch(exchange, route)
+
+    def find_route(self, exchange: Exchange, adapter):
+        """The request's route; 404 for none, 405 for a method the route does not take (audited
+        under the route's template)."""
+        try:
+            endpoint, exchange.path_args = self.match(adapter)
+        except HttpError as exc:
+            if exc.status == 405:
+                allowed = exc.headers["Allow"].split(", ")[0]
+                exchange.label = adapter.match(method=allowed, return_rule=True)[0].rule
+                exchange.audited = True
+            raise
+        return self.routes[endpoint]
+
+    def admit(self, exchange: Exchange, route) -> None:
+        """Who calls: the public caller, or a key's or console session's within its rate limit
+        and with a role the route allows (401, 429, 403 otherwise). The console signs people in
+        itself."""
+        if route.public:
+            exchange.caller = PUBLIC_CALLER
+            return
+        if route.own_sign_in:
+            return
+        caller, key_limit = self.resolve(exchange.request)
+        exchange.caller = caller
+        self.rate_limits.hit(caller.key_id, key_limit)  # per actor: a key, or a person
+        if caller.role not in route.roles:
+            raise HttpError(403, "forbidden", f"{with_article(caller.role)} key may not call "
+                                              f"{route.method} {route.path}")
+
+    def dispatch(self, exchange: Exchange, route) -> Response:
+        """The route's handler, and its answer as a response: a body with the route's status,
+        a `Reply` with its own, or a Response as it is."""
+        ctx = exchange.ctx = RequestContext(self, exchange.request, exchange.caller,
+                                            exchange.trace_id)
+        ctx.body_limit = self.body_limit(route)
+        if not route.page and any(not storable(value) for value in exchange.path_args.values()):
+            raise HttpError(404, "not_found", "not found")
+        result = route.handler(ctx, **exchange.path_args)
+        if isinstance(result, Response):
+            return result
+        reply = result if isinstance(result, Reply) else Reply(route.status, result)
+        exchange.reply = reply.body
+        return self.json_response(reply.status, reply.body)
+
+    def error_response(self, exchange: Exchange, exc: Exception) -> Response:
+        """The one error format, whatever a step raised; an unexpected error is logged and is a
+        500 quoting the trace id."""
+        headers = None
+        if isinstance(exc, HttpError):
+            code, status, headers = exc.code, exc.status, exc.headers
+            body = error_body(exc.code, exc.message, exc.fields)
+        elif isinstance(exc, ServiceError):
+            code, status, body = exc.code, exc.http_status, {"error": exc.as_dict()}
+            headers = RETRY_LATER if status == 503 else None
+        elif isinstance(exc, (DBAPIError, PoolTimeout)):
+            # The gateway's own database (keys, audit) is away: the client may retry.
+            log.warning("gateway database unavailable: %s", exc)
+            code, status, headers = "service_unavailable", 503, RETRY_LATER
+            body = error_body(code, "the gateway's database is unavailable; retry shortly")
+        elif isinstance(exc, ServiceUnavailable):
+            code, status, headers = "service_unavailable", 503, RETRY_LATER
+            body = error_body(code, str(exc))
+        elif isinstance(exc, ServiceTimeout):
+            # The request may or may not have been applied: retry with the same Idempotency-Key.
+            code, status, headers = "service_timeout", 504, RETRY_LATER
+            body = error_body(code, str(exc))
+        else:
+            log.error("unhandled error", exc_info=exc)
+            code, status = "internal_error", 500
+            body = error_body(code, f"internal error; quote request id {exchange.trace_id}")
+        exchange.error_code = code
+        return self.json_response(status, body, headers)
+
+    def finish(self, exchange: Exchange, response: Response) -> None:
+        """The trace id and CORS headers, the audit row, the metrics and the log line."""
+        request, caller = exchange.request, exchange.caller
+        response.headers["X-Request-Id"] = exchange.trace_id
         if request.path.startswith("/api/") and "Access-Control-Allow-Origin" not in response.headers:
             response.headers.extend(self.cors.response_headers(request.headers.get("Origin")))
-        if (audited and audit.should_record(request.method, response.status_code, bool(path_args))
+        if (exchange.audited
+                and audit.should_record(request.method, response.status_code, bool(exchange.path_args))
                 and self._within_denial_bound(request, caller, response.status_code)):
-            self._audit(request, request_id, route_label, caller, ctx, path_args, response,
-                        body if error_code is None else None, error_code)
-        seconds = time.perf_counter() - started
-        self.metrics.http_request(route_label, request.method, response.status_code, seconds)
+            self._audit(exchange, response)
+        seconds = time.perf_counter() - exchange.started
+        self.metrics.http_request(exchange.label, request.method, response.status_code, seconds)
         logs.log_fields(log, logging.INFO, "http request", method=request.method,
-                        route=route_label, status=response.status_code,
+                        route=exchange.label, status=response.status_code,
                         duration_ms=round(seconds * 1000, 1),
-                        key_id=caller.key_id if caller else None)
-        logs.set_context(request_id=None)
-        return response(environ, start_response)
+                        key_id=caller.key_id if caller and not caller.is_public else None)
 
     def _within_denial_bound(self, request, caller, status: int) -> bool:
         """Denials (and 404s on ids, 405s) are recorded up to a bound per key or, without one,
@@ -275,27 +314,26 @@ class Gateway:
         self.metrics.audit_suppressed.inc()
         return False
 
-    def _audit(self, request, request_id, route_label, caller, ctx, path_args, response,
-               reply, error_code):
+    def _audit(self, exchange: Exchange, response: Response) -> None:
+        request, caller, ctx = exchange.request, exchange.caller, exchange.ctx
         if ctx is not None and ctx.audit_actor is not None:
             kind, actor_id, role, org_id = ctx.audit_actor
         elif caller is not None and not caller.is_public:
-            if caller.key_id.startswith(keys.USER_PREFIX):
-                kind, actor_id = "user", caller.key_id[len(keys.USER_PREFIX):]
-            else:
-                kind, actor_id = "key", caller.key_id
-            role, org_id = caller.role, caller.org_id
+            kind, actor_id, role, org_id = caller.actor_kind, caller.actor_id, caller.role, caller.org_id
         else:
             kind, actor_id = keys.presented_actor(
                 request.headers.get("Authorization", "").partition(" ")[2].strip())
             role = org_id = None
+        path_args = exchange.path_args
         object_id = next(iter(path_args.values()), None) if path_args else None
+        reply = exchange.reply if exchange.error_code is None else None
         if object_id is None and isinstance(reply, dict) and isinstance(reply.get("id"), str):
             object_id = reply["id"]  # what a create made
-        error_code = error_code and str(error_code)[:40]
-        audit.record(self.key_sessions, request_id=request_id, actor_kind=kind,
+        error_code = exchange.error_code and str(exchange.error_code)[:40]
+        # The audit's column keeps its name, request_id: it holds the trace id.
+        audit.record(self.db_sessions, request_id=exchange.trace_id, actor_kind=kind,
                      actor_id=actor_id, role=role, org_id=org_id, method=request.method,
-                     route=route_label, object_id=(object_id or None) and str(object_id)[:64],
+                     route=exchange.label, object_id=(object_id or None) and str(object_id)[:64],
                      status=response.status_code, error_code=error_code)
 
     # -- pieces -------------------------------------------------------------------------------------
@@ -310,16 +348,6 @@ class Gateway:
         except MethodNotAllowed as exc:
             raise HttpError(405, "method_not_allowed", "method not allowed on this route",
                             headers={"Allow": ", ".join(exc.valid_methods or [])}) from None
-
-    def match_audited(self, adapter):
-        """`match`, with the route template on a 405 so that the answer can be audited."""
-        try:
-            return self.match(adapter)
-        except HttpError as exc:
-            if exc.status == 405:
-                allowed = exc.headers["Allow"].split(", ")[0]
-                exc.route_label = adapter.match(method=allowed, return_rule=True)[0].rule
-            raise
 
     @staticmethod
     def is_preflight(request: Request) -> bool:
@@ -342,7 +370,7 @@ class Gateway:
         if scheme.lower() != "bearer" or not token.strip():
             raise HttpError(401, "unauthenticated", "send Authorization: Bearer <api key>",
                             headers={"WWW-Authenticate": "Bearer"})
-        with self.key_sessions() as session:
+        with self.db_sessions() as session:
             principal = keys.resolve(session, token.strip())
         if principal is None:
             raise HttpError(401, "unauthenticated", "unknown, expired or revoked API key "
@@ -391,8 +419,8 @@ class Gateway:
             response.headers[name] = value
         return response
 
-    def health(self):
-        """Broker and every service; 200 only when all answer."""
+    def health(self) -> Reply:
+        """Broker and every service; 200 only when all answer, else 503."""
         broker_ok = self.client.broker_ok()
         services = {}
 
@@ -415,7 +443,7 @@ class Gateway:
         healthy = broker_ok and all(state == "ok" for state in services.values())
         body = {"status": "ok" if healthy else "degraded",
                 "broker": "ok" if broker_ok else "unavailable", "services": services}
-        return (200 if healthy else 503), body
+        return Reply(200 if healthy else 503, body)
 
     def openapi_document(self):
         if self._openapi_document is None:

@@ -42,7 +42,6 @@ from .models import ApiKey, StaffSession, StaffUser
 
 KEY_PATTERN = re.compile(r"^ld_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$")
 SESSION_PATTERN = re.compile(r"^ls_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$")
-USER_PREFIX = "u_"   # a staff user's actor id as the services see it (Caller.key_id)
 PASSWORDS = PasswordHasher()  # argon2id with the library's current recommended parameters
 MIN_PASSWORD_LENGTH = 10
 # Writing last_used_at on every request would make every read a write; once a minute is enough.
@@ -180,7 +179,7 @@ def resolve(session: Session, presented: str) -> tuple[Caller, str | None] | Non
     key = find_key(session, presented)
     if key is None:
         return None
-    return Caller(key_id=key.id, role=key.role, org_id=key.org_id), key.rate_limit
+    return Caller.of_key(key.id, key.role, key.org_id), key.rate_limit
 
 
 def rotate_key(session: Session, key_id: str, overlap: timedelta) -> tuple[ApiKey, ApiKey, str]:
@@ -278,7 +277,7 @@ def authenticate_session(session: Session, presented: str) -> Caller | None:
     user = session.get(StaffUser, staff_session.user_id)
     if user is None or user.disabled_at is not None:
         return None
-    return Caller(key_id=USER_PREFIX + user.id, role=user.role, org_id=user.org_id)
+    return Caller.of_user(user.id, user.role, user.org_id)
 
 
 def end_session(session: Session, presented: str) -> None:

@@ -65,7 +65,7 @@ class AuditRecord(Base):
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
                                     primary_key=True, autoincrement=True)
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-    request_id: Mapped[str] = mapped_column(String(64))
+    request_id: Mapped[str] = mapped_column(String(64))  # the trace id (X-Request-Id)
     actor_kind: Mapped[str] = mapped_column(String(10))    # key, user or anonymous
     actor_id: Mapped[str | None] = mapped_column(String(32))
     role: Mapped[str | None] = mapped_column(String(20))

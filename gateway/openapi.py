@@ -10,6 +10,7 @@ from services.plumbing.money import LARGEST, Money, to_wire
 
 from .errors import ErrorSchema
 from .routes import ROUTES
+from .routes.operations import ROUTES as OPERATION_ROUTES
 from .schemas import HealthSchema
 from .webhooks.docs import webhooks_section
 
@@ -51,6 +52,19 @@ def _server_controlled(route) -> list:
     the body rejects them as unknown."""
     return sorted(_field_names(route.response) - _field_names(route.body))
 
+
+# The routes of gateway/routes/operations.py in the document (the console and the docs' files
+# are not), with their replies written out: they are not the API's usual ones.
+OPERATION_RESPONSES = {
+    "health": {"200": {"description": "all up", "content": {
+                   "application/json": {"schema": HealthSchema}}},
+               "503": {"description": "something is down", "content": {
+                   "application/json": {"schema": HealthSchema}}}},
+    "openapi": {"200": {"description": "OpenAPI 3 document", "content": {
+                    "application/json": {"schema": {"type": "object"}}}}},
+    "docs": {"200": {"description": "HTML page", "content": {
+                 "text/html": {"schema": {"type": "string"}}}}},
+}
 
 RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying",
                                "schema": {"type": "integer"}}}
@@ -128,22 +142,11 @@ def build_document() -> dict:
     spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     plugin.converter.add_attribute_function(_as_sent)
     spec.components.schema("Error", schema=ErrorSchema)
-    spec.path(path="/api/v1/health", operations={"get": {
-        "summary": "Broker and service health (no key needed)", "tags": ["operations"],
-        "operationId": "health", "security": [],
-        "responses": {"200": {"description": "all up", "content": {
-                          "application/json": {"schema": HealthSchema}}},
-                      "503": {"description": "something is down", "content": {
-                          "application/json": {"schema": HealthSchema}}}}}})
-    spec.path(path="/api/v1/openapi.json", operations={"get": {
-        "summary": "This document", "tags": ["operations"], "operationId": "openapi",
-        "security": [], "responses": {"200": {"description": "OpenAPI 3 document",
-                                              "content": {"application/json": {"schema": {"type": "object"}}}}}}})
-    spec.path(path="/api/v1/docs", operations={"get": {
-        "summary": "This document as a browsable page (no external resources)",
-        "tags": ["operations"], "operationId": "docs", "security": [],
-        "responses": {"200": {"description": "HTML page",
-                              "content": {"text/html": {"schema": {"type": "string"}}}}}}})
+    for route in OPERATION_ROUTES:
+        if route.name in OPERATION_RESPONSES:
+            spec.path(path=route.path, operations={route.method.lower(): {
+                "summary": route.summary, "tags": [route.tag], "operationId": route.name,
+                "security": [], "responses": OPERATION_RESPONSES[route.name]}})
 
     operations: dict[str, dict] = {}
     for route in ROUTES:

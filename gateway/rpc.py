@@ -8,11 +8,13 @@ would otherwise confuse the next caller).
 import logging
 import threading
 import time
+import warnings
 
 import eventlet
 from kombu import Connection
 from nameko.exceptions import RpcTimeout, UnknownService
-from nameko.standalone.rpc import ClusterRpcProxy
+from nameko.rpc import ServiceProxy
+from nameko.standalone.rpc import ClusterProxy, ClusterRpcProxy
 
 from services.plumbing.errors import ServiceError
 
@@ -25,6 +27,21 @@ class ServiceUnavailable(Exception):
 
 class ServiceTimeout(Exception):
     """The service is running but did not answer in time: HTTP 504."""
+
+
+# nameko asks for `mandatory` on every RPC request and warns, each time, that without confirms
+# an unroutable one goes unnoticed: known and accepted (see `_ProxyPool.get`).
+warnings.filterwarnings("ignore", message="Mandatory delivery was requested")
+
+
+class UnconfirmedClusterProxy(ClusterProxy):
+    """nameko's cluster proxy, its service proxies publishing without confirms."""
+
+    def __getattr__(self, name):
+        if name not in self._proxies:
+            self._proxies[name] = ServiceProxy(self._worker_ctx, name, self._reply_listener,
+                                               use_confirms=False)
+        return self._proxies[name]
 
 
 class _ProxyPool:
@@ -42,6 +59,12 @@ class _ProxyPool:
             return self._idle.pop()
         try:
             standalone = ClusterRpcProxy({"AMQP_URI": self.amqp_uri}, timeout=self.timeout)
+            # Requests go without publisher confirms: a round trip less per call. A request the
+            # broker lost is a timeout (504, retried with the same Idempotency-Key), never a
+            # false success; nameko needs confirms only to tell an undeclared service queue at
+            # once, and the topology step declares every one before anything runs.
+            standalone._proxy = UnconfirmedClusterProxy(standalone._worker_ctx,
+                                                        standalone._reply_listener)
             return standalone, standalone.start()
         except BaseException:
             self._slots.release()
@@ -66,15 +89,15 @@ class ServiceClient:
         self.metrics = metrics
         self._pool = _ProxyPool(amqp_uri, timeout, size)
 
-    def call(self, service: str, method: str, *args, request_id: str | None = None, timeout=None,
+    def call(self, service: str, method: str, *args, trace_id: str | None = None, timeout=None,
              idempotency_key: str | None = None):
         """Call `service.method(*args)`; raises ServiceError (the service's own answer),
-        ServiceUnavailable or ServiceTimeout. `idempotency_key` travels in the call's context
-        (nameko header), where the service's `rpc` entrypoints look for it."""
+        ServiceUnavailable or ServiceTimeout. `trace_id` and `idempotency_key` travel in the
+        call's context (nameko headers), where the service's logs and `rpc` entrypoints look."""
         started = time.perf_counter()
         outcome = "error"
         try:
-            result = self._call(service, method, args, request_id, timeout, idempotency_key)
+            result = self._call(service, method, args, trace_id, timeout, idempotency_key)
             outcome = "success"
             return result
         except ServiceError:
@@ -90,7 +113,7 @@ class ServiceClient:
             if self.metrics is not None:
                 self.metrics.rpc_call(service, method, outcome, time.perf_counter() - started)
 
-    def _call(self, service, method, args, request_id, timeout, idempotency_key=None):
+    def _call(self, service, method, args, trace_id, timeout, idempotency_key=None):
         try:
             item = self._pool.get()
         except Exception as exc:  # cannot even connect
@@ -98,9 +121,10 @@ class ServiceClient:
         standalone, proxy = item
         healthy = False
         try:
-            # Pooled proxies keep their context: set (or clear) both on every call.
+            # Pooled proxies keep their context: set (or clear) both on every call. The trace id
+            # travels as nameko's `request_id` (its header name on the wire).
             context = standalone._worker_ctx.data
-            for name, value in (("request_id", request_id), ("idempotency_key", idempotency_key)):
+            for name, value in (("request_id", trace_id), ("idempotency_key", idempotency_key)):
                 if value is None:
                     context.pop(name, None)
                 else:

@@ -36,7 +36,7 @@ URLS = Map([
 ], strict_slashes=False)
 
 
-def docs(gateway, request, request_id):
+def docs(gateway, request, trace_id):
     """/api/v1/docs: Swagger UI over /api/v1/openapi.json; /api/v1/docs/<asset>: its files."""
     path = request.path.rstrip("/")
     if path == "/api/v1/docs":
@@ -47,15 +47,15 @@ def docs(gateway, request, request_id):
         "message.html", status=404, title="找不到页面", message="没有这个文件。")
 
 
-def console(gateway, request, request_id):
+def console(gateway, request, trace_id):
     """Every /console URL: sign-in, CSRF and Origin checks, then the page or action."""
     from ..ratelimit import client_address
     token = security.session_token(request)
-    with gateway.key_sessions() as session:
+    with gateway.db_sessions() as session:
         caller = keys.authenticate_session(session, token) if token else None
         if caller is not None:
             from ..models import StaffUser
-            user = session.get(StaffUser, caller.key_id[len(keys.USER_PREFIX):])
+            user = session.get(StaffUser, caller.actor_id)
             display_name = user.display_name if user else caller.key_id
     # Signed in: the person's own limit (like a key's); otherwise the per-address one.
     if caller is not None:
@@ -73,13 +73,13 @@ def console(gateway, request, request_id):
         return asset.make_conditional(request) if asset else html(
             "message.html", status=404, title="找不到页面", message="没有这个文件。")
     if endpoint == "login":
-        return login(gateway, request, request_id)
+        return login(gateway, request, trace_id)
     if caller is None:
         if request.method == "POST" or endpoint == "queue_rows":
             return html("message.html", status=401, title="请先登录",
                         message="登录已过期，请重新登录。", link="/console")
         return login_form(request)
-    page = Console(gateway, request, request_id, caller, display_name, token)
+    page = Console(gateway, request, trace_id, caller, display_name, token)
     if request.method == "POST":
         if not security.check_signed_in_post(request, token):
             page.audit(page.audit_name(endpoint, args), args.get("request_id"), 403,
@@ -109,20 +109,20 @@ def login_form(request, message: str = "", status: int = 200) -> Response:
     return response
 
 
-def _audit_sign_in(gateway, request, request_id, route, status, actor, error=None):
+def _audit_sign_in(gateway, request, trace_id, route, status, actor, error=None):
     kind, actor_id, role, org_id = actor
-    audit.record(gateway.key_sessions, request_id=request_id, actor_kind=kind,
+    audit.record(gateway.db_sessions, request_id=trace_id, actor_kind=kind,
                  actor_id=actor_id, role=role, org_id=org_id, method="POST", route=route,
                  object_id=None, status=status, error_code=error)
 
 
-def login(gateway, request, request_id):
+def login(gateway, request, trace_id):
     request.max_content_length = gateway.max_body_bytes
     username = request.form.get("username", "")[:64]
     password = request.form.get("password", "")[:200]
     anonymous = ("anonymous", None, None, None)
     if not security.check_login_post(request):
-        _audit_sign_in(gateway, request, request_id, "/console/login", 403, anonymous,
+        _audit_sign_in(gateway, request, trace_id, "/console/login", 403, anonymous,
                        "csrf_failed")
         return login_form(request, "请求被拒绝：请从本页登录。", 403)
     from ..errors import HttpError
@@ -132,11 +132,11 @@ def login(gateway, request, request_id):
     try:
         throttle.check(address, username)
     except HttpError as exc:
-        _audit_sign_in(gateway, request, request_id, "/console/login", 429, anonymous,
+        _audit_sign_in(gateway, request, trace_id, "/console/login", 429, anonymous,
                        exc.code)
         return login_form(request, f"尝试次数过多，请 {exc.headers['Retry-After']} 秒后再试。",
                           429)
-    with gateway.key_sessions() as session:
+    with gateway.db_sessions() as session:
         signed_in = keys.sign_in(session, username, password) if username and password else None
         session.commit()
         user = None
@@ -146,11 +146,11 @@ def login(gateway, request, request_id):
             actor = ("user", user.id, user.role, user.org_id)
     if signed_in is None:
         throttle.failed(address, username)
-        _audit_sign_in(gateway, request, request_id, "/console/login", 401, anonymous,
+        _audit_sign_in(gateway, request, trace_id, "/console/login", 401, anonymous,
                        "sign_in_failed")
         return login_form(request, "用户名或密码不正确。", 401)
     throttle.succeeded(address, username)
-    _audit_sign_in(gateway, request, request_id, "/console/login", 303, actor)
+    _audit_sign_in(gateway, request, trace_id, "/console/login", 303, actor)
     response = redirect("/console", code=303)
     security.set_cookie(response, request, security.SESSION_COOKIE, signed_in[1],
                         security.session_max_age())
@@ -159,7 +159,7 @@ def login(gateway, request, request_id):
 
 
 def logout(gateway, request, page):
-    with gateway.key_sessions() as session:
+    with gateway.db_sessions() as session:
         keys.end_session(session, page.token)
         session.commit()
     page.audit("logout", None, 303)

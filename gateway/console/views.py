@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 from services.plumbing.clock import today_in_china
 from services.plumbing.errors import ServiceError
 
-from .. import audit, keys
+from .. import audit
 from ..routes.files import download
 from . import charts, labels, security
 from .rendering import html, json_reply, render
@@ -44,14 +44,14 @@ def _months_back(today: date, count: int) -> list[str]:
 
 
 class Console:
-    def __init__(self, gateway, request, request_id, caller, display_name, token):
-        self.gateway, self.request, self.request_id = gateway, request, request_id
+    def __init__(self, gateway, request, trace_id, caller, display_name, token):
+        self.gateway, self.request, self.trace_id = gateway, request, trace_id
         self.caller, self.display_name, self.token = caller, display_name, token
 
     # -- plumbing -----------------------------------------------------------------------------
     def call(self, method, *args):
         return self.gateway.client.call(SERVICE, method, self.caller.to_wire(), *args,
-                                        request_id=self.request_id)
+                                        trace_id=self.trace_id)
 
     def user_view(self) -> dict:
         return {"name": self.display_name, "csrf_token": security.csrf_for_session(self.token)}
@@ -61,8 +61,8 @@ class Console:
 
     def audit(self, action, object_id, status, error_code=None):
         """Every console action in the gateway's audit, as the signed-in staff member."""
-        audit.record(self.gateway.key_sessions, request_id=self.request_id, actor_kind="user",
-                     actor_id=self.caller.key_id[len(keys.USER_PREFIX):], role=self.caller.role,
+        audit.record(self.gateway.db_sessions, request_id=self.trace_id, actor_kind="user",
+                     actor_id=self.caller.actor_id, role=self.caller.role,
                      org_id=self.caller.org_id, method=self.request.method,
                      route=f"/console/{action}"[:200], object_id=object_id, status=status,
                      error_code=error_code and str(error_code)[:40])
@@ -128,7 +128,7 @@ class Console:
         unnamed = {obj[key] for obj, key, name in pairs if obj[name] == obj[key]}
         if not unnamed:
             return
-        with self.gateway.key_sessions() as session:
+        with self.gateway.db_sessions() as session:
             found = {key_id: session.get(ApiKey, key_id) for key_id in unnamed}
         for obj, key, name in pairs:
             api_key = found.get(obj[key])

@@ -43,19 +43,19 @@ def create_key(ctx):
     data = load(KeyCreateSchema, ctx.json_body())
     if data["org_id"] is not None:
         _check_org(ctx, data["org_id"])
-    with ctx.gateway.key_sessions() as session:
+    with ctx.gateway.db_sessions() as session:
         try:
             key, plain = keys.create_key(session, data["role"], data["name"], data["org_id"],
                                          data["expires_at"], data["rate_limit"])
         except keys.InvalidKeyRequest as exc:
             raise ValidationFailed("invalid input", {"org_id": [str(exc)]}) from None
         session.commit()
-        return 201, dict(keys.key_view(key), key=plain)
+        return dict(keys.key_view(key), key=plain)
 
 
 def list_keys(ctx):
-    with ctx.gateway.key_sessions() as session:
-        return 200, {"items": [keys.key_view(k) for k in keys.list_keys(session)]}
+    with ctx.gateway.db_sessions() as session:
+        return {"items": [keys.key_view(k) for k in keys.list_keys(session)]}
 
 
 def _not_the_callers_own(ctx, key_id):
@@ -68,7 +68,7 @@ def _not_the_callers_own(ctx, key_id):
 def rotate_key(ctx, key_id):
     data = load(KeyRotateSchema, ctx.json_body(optional=True))
     _not_the_callers_own(ctx, key_id)
-    with ctx.gateway.key_sessions() as session:
+    with ctx.gateway.db_sessions() as session:
         try:
             old, new, plain = keys.rotate_key(session, key_id,
                                               timedelta(seconds=data["overlap_seconds"]))
@@ -77,44 +77,44 @@ def rotate_key(ctx, key_id):
         except keys.InvalidKeyRequest as exc:
             raise Conflict(str(exc)) from None
         session.commit()
-        return 201, {"old": keys.key_view(old), "new": dict(keys.key_view(new), key=plain)}
+        return {"old": keys.key_view(old), "new": dict(keys.key_view(new), key=plain)}
 
 
 def revoke_key(ctx, key_id):
     ctx.json_body(optional=True)
     _not_the_callers_own(ctx, key_id)
-    with ctx.gateway.key_sessions() as session:
+    with ctx.gateway.db_sessions() as session:
         if session.get(ApiKey, key_id) is None:
             raise NotFound("no such key")
         keys.revoke_key(session, key_id)
         session.commit()
-        return 200, keys.key_view(session.get(ApiKey, key_id))
+        return keys.key_view(session.get(ApiKey, key_id))
 
 
 def create_staff_user(ctx):
     data = load(StaffUserCreateSchema, ctx.json_body())
     _check_org(ctx, data["org_id"])
-    with ctx.gateway.key_sessions() as session:
+    with ctx.gateway.db_sessions() as session:
         try:
             user = keys.create_staff_user(session, data["username"], data["display_name"],
                                           data["org_id"], data["password"])
         except keys.InvalidKeyRequest as exc:
             raise ValidationFailed("invalid input", {"username": [str(exc)]}) from None
         session.commit()
-        return 201, keys.staff_user_view(user)
+        return keys.staff_user_view(user)
 
 
 def list_staff_users(ctx):
-    with ctx.gateway.key_sessions() as session:
+    with ctx.gateway.db_sessions() as session:
         users = session.scalars(select(StaffUser).order_by(StaffUser.created_at, StaffUser.id))
-        return 200, {"items": [keys.staff_user_view(u) for u in users]}
+        return {"items": [keys.staff_user_view(u) for u in users]}
 
 
 def create_session(ctx):
     data = load(SessionCreateSchema, ctx.json_body())
     throttle, address = ctx.gateway.sign_in_throttle, client_address(ctx.request)
     throttle.check(address, data["username"])
-    with ctx.gateway.key_sessions() as session:
+    with ctx.gateway.db_sessions() as session:
         signed_in = keys.sign_in(session, data["username"], data["password"])
         if signed_in is None:
             session.rollback()
@@ -125,29 +125,29 @@ def create_session(ctx):
         user = session.get(StaffUser, staff_session.user_id)
         session.commit()
         ctx.audit_actor = ("user", user.id, user.role, user.org_id)
-        return 201, {"token": token, "expires_at": iso_utc(staff_session.expires_at),
-                     "user": keys.staff_user_view(user)}
+        return {"token": token, "expires_at": iso_utc(staff_session.expires_at),
+                "user": keys.staff_user_view(user)}
 
 
 def end_session(ctx):
     token = ctx.bearer_token()
     if not keys.SESSION_PATTERN.match(token):
         raise Conflict("this is an API key, not a console session: revoke keys instead")
-    with ctx.gateway.key_sessions() as session:
+    with ctx.gateway.db_sessions() as session:
         keys.end_session(session, token)
         session.commit()
-    return 204, None
+    return None  # 204: no body
 
 
 def query_audit(ctx):
     params = _query(ctx, AuditQuerySchema)
-    with ctx.gateway.key_sessions() as session:
-        return 200, audit.query(session, params)
+    with ctx.gateway.db_sessions() as session:
+        return audit.query(session, params)
 
 
 def export_audit(ctx):
     params = _query(ctx, AuditExportQuerySchema)
-    with ctx.gateway.key_sessions() as session:
+    with ctx.gateway.db_sessions() as session:
         body = audit.export_csv(session, params)
     return Response(body, status=200, content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="audit.csv"'})

@@ -1,36 +1,39 @@
 """Campaigns, gifts, disbursements, the ledger and its reports (the donations service)."""
 from .files import XLSX_TYPE, download
-from .table import Route
+from .table import Reply, Route
 
 DONATIONS = "services.donations.schemas"
 IDEMPOTENCY = (("Idempotency-Key", "Up to 100 characters. A retry with the same key and body "
                 "returns the first result (200); the same key with another body is a 409."),)
 XLSX = XLSX_TYPE
 MANAGERS = ("office",)
-READERS = ("office", "ops", "admin")
+# who reads campaigns, gifts and ledgers: the organisers' offices, ops and admins
+DONATION_READERS = ("office", "ops", "admin")
 
 
 def create_campaign(ctx):
-    return 201, ctx.call("donations", "create_campaign", ctx.json_body())
+    return ctx.call("donations", "create_campaign", ctx.json_body())
 
 
 def get_campaign(ctx, campaign_id):
-    return 200, ctx.call("donations", "get_campaign", campaign_id)
+    return ctx.call("donations", "get_campaign", campaign_id)
 
 
 def list_campaigns(ctx):
-    return 200, ctx.call("donations", "list_campaigns", ctx.query())
+    return ctx.call("donations", "list_campaigns", ctx.query())
 
 
 def _step(method):
     def handler(ctx, campaign_id):
         ctx.json_body(optional=True)  # no body needed; a malformed one is still a 400
-        return 200, ctx.call("donations", method, campaign_id)
+        return ctx.call("donations", method, campaign_id)
     return handler
 
 
 def _created_or_replayed(reply):
-    return (200 if reply.get("replayed") else 201), reply
+    """201 for a gift recorded now; 200 with the first result for a retry with the same
+    Idempotency-Key (documented with the route's IDEMPOTENCY header)."""
+    return Reply(200 if reply.get("replayed") else 201, reply)
 
 
 def record_donation(ctx, campaign_id):
@@ -49,33 +52,33 @@ def record_donation_batch(ctx, campaign_id):
 
 
 def get_donation(ctx, campaign_id, donation_id):
-    return 200, ctx.call("donations", "get_donation", campaign_id, donation_id)
+    return ctx.call("donations", "get_donation", campaign_id, donation_id)
 
 
 def void_donation(ctx, campaign_id, donation_id):
-    return 200, ctx.call("donations", "void_donation", campaign_id, donation_id, ctx.json_body())
+    return ctx.call("donations", "void_donation", campaign_id, donation_id, ctx.json_body())
 
 
 def request_disbursement(ctx, campaign_id):
-    return 201, ctx.call("donations", "request_disbursement", campaign_id, ctx.json_body())
+    return ctx.call("donations", "request_disbursement", campaign_id, ctx.json_body())
 
 
 def list_disbursements(ctx, campaign_id):
-    return 200, ctx.call("donations", "list_disbursements", campaign_id)
+    return ctx.call("donations", "list_disbursements", campaign_id)
 
 
 def _disbursement_step(method):
     def handler(ctx, campaign_id, disbursement_id):
-        return 200, ctx.call("donations", method, campaign_id, disbursement_id, ctx.json_body())
+        return ctx.call("donations", method, campaign_id, disbursement_id, ctx.json_body())
     return handler
 
 
 def get_ledger(ctx, campaign_id):
-    return 200, ctx.call("donations", "get_ledger", campaign_id, ctx.query())
+    return ctx.call("donations", "get_ledger", campaign_id, ctx.query())
 
 
 def get_public_ledger(ctx, campaign_id):
-    return 200, ctx.call("donations", "get_ledger", campaign_id, ctx.query())
+    return ctx.call("donations", "get_ledger", campaign_id, ctx.query())
 
 
 def _export(file_format):
@@ -86,15 +89,15 @@ def _export(file_format):
 
 
 def reconcile_campaign(ctx, campaign_id):
-    return 200, ctx.call("donations", "reconcile_campaign", campaign_id)
+    return ctx.call("donations", "reconcile_campaign", campaign_id)
 
 
 def organiser_totals(ctx):
-    return 200, ctx.call("donations", "organiser_totals")
+    return ctx.call("donations", "organiser_totals")
 
 
 def member_giving(ctx, member_id):
-    return 200, ctx.call("donations", "member_giving", member_id)
+    return ctx.call("donations", "member_giving", member_id)
 
 
 CAMPAIGN = "/api/v1/campaigns/<campaign_id>"
@@ -106,10 +109,10 @@ ROUTES = (
           MANAGERS, body=f"{DONATIONS}:CampaignCreateSchema",
           response=f"{DONATIONS}:CampaignSchema", status=201),
     Route("list_campaigns", "GET", "/api/v1/campaigns", list_campaigns,
-          "Campaigns organised in the caller's subtree", "campaigns", READERS,
+          "Campaigns organised in the caller's subtree", "campaigns", DONATION_READERS,
           query=f"{DONATIONS}:CampaignListQuerySchema", response=f"{DONATIONS}:CampaignPageSchema"),
     Route("get_campaign", "GET", CAMPAIGN, get_campaign,
-          "One campaign with exact totals (cash and goods apart)", "campaigns", READERS,
+          "One campaign with exact totals (cash and goods apart)", "campaigns", DONATION_READERS,
           response=f"{DONATIONS}:CampaignSchema"),
     Route("open_campaign", "POST", f"{CAMPAIGN}/open", _step("open_campaign"),
           "Open a draft campaign (emits campaign_opened)", "campaigns", MANAGERS,
@@ -136,7 +139,7 @@ ROUTES = (
           response=f"{DONATIONS}:DonationBatchSchema", status=201, headers=IDEMPOTENCY),
     Route("get_donation", "GET", f"{CAMPAIGN}/donations/<donation_id>", get_donation,
           "One gift (its receipt: number, donor, amount or goods, late, voided)", "gifts",
-          READERS, response=f"{DONATIONS}:DonationSchema"),
+          DONATION_READERS, response=f"{DONATIONS}:DonationSchema"),
     Route("void_donation", "POST", f"{CAMPAIGN}/donations/<donation_id>/void", void_donation,
           "Void a wrong entry with a reason (kept in the ledger; totals follow)", "gifts",
           MANAGERS, body=f"{DONATIONS}:DonationVoidSchema", response=f"{DONATIONS}:DonationSchema"),
@@ -145,7 +148,7 @@ ROUTES = (
           MANAGERS, body=f"{DONATIONS}:DisbursementCreateSchema",
           response=f"{DONATIONS}:DisbursementSchema", status=201),
     Route("list_disbursements", "GET", f"{CAMPAIGN}/disbursements", list_disbursements,
-          "A campaign's disbursements, every status", "disbursements", READERS,
+          "A campaign's disbursements, every status", "disbursements", DONATION_READERS,
           response=f"{DONATIONS}:DisbursementListSchema"),
     Route("approve_disbursement", "POST", f"{DISBURSEMENT}/approve",
           _disbursement_step("approve_disbursement"),
@@ -164,7 +167,7 @@ ROUTES = (
           response=f"{DONATIONS}:DisbursementSchema"),
     Route("get_ledger", "GET", f"{CAMPAIGN}/ledger", get_ledger,
           "A campaign's full ledger: every gift (voided too), disbursement and total",
-          "ledger", READERS, query=f"{DONATIONS}:LedgerQuerySchema",
+          "ledger", DONATION_READERS, query=f"{DONATIONS}:LedgerQuerySchema",
           response=f"{DONATIONS}:LedgerSchema"),
     Route("get_public_ledger", "GET", "/api/v1/public/campaigns/<campaign_id>/ledger",
           get_public_ledger,
@@ -172,17 +175,17 @@ ROUTES = (
           "disbursements, totals and progress", "ledger", public=True,
           query=f"{DONATIONS}:LedgerQuerySchema", response=f"{DONATIONS}:PublicLedgerSchema"),
     Route("export_ledger_csv", "GET", f"{CAMPAIGN}/ledger.csv", _export("csv"),
-          "The ledger as a CSV file (UTF-8 with BOM)", "ledger", READERS,
+          "The ledger as a CSV file (UTF-8 with BOM)", "ledger", DONATION_READERS,
           response_type="text/csv"),
     Route("export_ledger_xlsx", "GET", f"{CAMPAIGN}/ledger.xlsx", _export("xlsx"),
-          "The ledger as an Excel workbook", "ledger", READERS, response_type=XLSX),
+          "The ledger as an Excel workbook", "ledger", DONATION_READERS, response_type=XLSX),
     Route("reconcile_campaign", "GET", f"{CAMPAIGN}/reconciliation", reconcile_campaign,
           "Check received − voided − disbursed = balance, goods per item, receipts", "ledger",
-          READERS, response=f"{DONATIONS}:ReconciliationSchema"),
+          DONATION_READERS, response=f"{DONATIONS}:ReconciliationSchema"),
     Route("organiser_totals", "GET", "/api/v1/donation-reports/organisers", organiser_totals,
-          "Totals per organiser org in the caller's subtree", "ledger", READERS,
+          "Totals per organiser org in the caller's subtree", "ledger", DONATION_READERS,
           response=f"{DONATIONS}:OrganiserTotalsListSchema"),
     Route("member_giving", "GET", "/api/v1/donation-reports/members/<member_id>",
           member_giving, "A member's gifts to the campaigns the caller sees", "ledger",
-          READERS, response=f"{DONATIONS}:MemberGivingSchema"),
+          DONATION_READERS, response=f"{DONATIONS}:MemberGivingSchema"),
 )

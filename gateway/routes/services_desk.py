@@ -7,7 +7,8 @@ from .table import Route
 DESK = "services.services_desk.schemas"
 SERVICE = "services_desk"
 STAFF = ("desk_staff",)
-READERS = ("desk_staff", "office", "admin")
+# who reads requests, rules and the ledger: the centres' staff, their offices, admins
+DESK_READERS = ("desk_staff", "office", "admin")
 
 
 def _call(ctx, method, *args):
@@ -15,85 +16,85 @@ def _call(ctx, method, *args):
 
 
 def submit_request(ctx):
-    return 201, _call(ctx, "submit_request", ctx.json_body())
+    return _call(ctx, "submit_request", ctx.json_body())
 
 
 def list_requests(ctx):
-    return 200, _call(ctx, "list_requests", ctx.query())
+    return _call(ctx, "list_requests", ctx.query())
 
 
 def my_queue(ctx):
-    return 200, _call(ctx, "my_queue", ctx.query())
+    return _call(ctx, "my_queue", ctx.query())
 
 
 def get_request(ctx, request_id):
-    return 200, _call(ctx, "get_request", request_id)
+    return _call(ctx, "get_request", request_id)
 
 
 def _bodiless(method):
     def handler(ctx, request_id):
         ctx.json_body(optional=True)
-        return 200, _call(ctx, method, request_id)
+        return _call(ctx, method, request_id)
     return handler
 
 
 def _with_body(method, optional=False):
     def handler(ctx, request_id):
-        return 200, _call(ctx, method, request_id, ctx.json_body(optional=optional))
+        return _call(ctx, method, request_id, ctx.json_body(optional=optional))
     return handler
 
 
 def list_home_tasks(ctx):
-    return 200, _call(ctx, "list_home_tasks", ctx.query())
+    return _call(ctx, "list_home_tasks", ctx.query())
 
 
 def get_home_task(ctx, task_id):
-    return 200, _call(ctx, "get_home_task", task_id)
+    return _call(ctx, "get_home_task", task_id)
 
 
 def accept_home_task(ctx, task_id):
     ctx.json_body(optional=True)
-    return 200, _call(ctx, "accept_home_task", task_id)
+    return _call(ctx, "accept_home_task", task_id)
 
 
 def answer_home_task(ctx, task_id):
-    return 200, _call(ctx, "answer_home_task", task_id, ctx.json_body())
+    return _call(ctx, "answer_home_task", task_id, ctx.json_body())
 
 
 def list_categories(ctx):
-    return 200, _call(ctx, "list_categories", ctx.query())
+    return _call(ctx, "list_categories", ctx.query())
 
 
 def set_category_rule(ctx, category):
-    return 200, _call(ctx, "set_category_rule", category, ctx.json_body())
+    return _call(ctx, "set_category_rule", category, ctx.json_body())
 
 
 def list_staff(ctx):
-    return 200, _call(ctx, "list_staff")
+    return _call(ctx, "list_staff")
 
 
 def put_staff(ctx, key_id):
-    return 200, _call(ctx, "put_staff", key_id, ctx.json_body())
+    return _call(ctx, "put_staff", key_id, ctx.json_body())
 
 
 def get_calendar_year(ctx, year):
-    return 200, _call(ctx, "get_calendar_year", year)
+    return _call(ctx, "get_calendar_year", year)
 
 
 def put_calendar_year(ctx, year):
-    return 200, _call(ctx, "put_calendar_year", year, ctx.json_body())
+    return _call(ctx, "put_calendar_year", year, ctx.json_body())
 
 
 def preview_deadline(ctx):
-    return 200, _call(ctx, "preview_deadline", ctx.query())
+    return _call(ctx, "preview_deadline", ctx.query())
 
 
 def monthly_register(ctx):
-    return 200, _call(ctx, "monthly_register", ctx.query())
+    return _call(ctx, "monthly_register", ctx.query())
 
 
 def statistics(ctx):
-    return 200, _call(ctx, "statistics", ctx.query())
+    return _call(ctx, "statistics", ctx.query())
 
 
 def _export(method, file_format):
@@ -103,15 +104,15 @@ def _export(method, file_format):
 
 
 def schedule_service_day(ctx):
-    return 201, _call(ctx, "schedule_service_day", ctx.json_body())
+    return _call(ctx, "schedule_service_day", ctx.json_body())
 
 
 def list_service_days(ctx):
-    return 200, _call(ctx, "list_service_days", ctx.query())
+    return _call(ctx, "list_service_days", ctx.query())
 
 
 def service_day_report(ctx, day_id):
-    return 200, _call(ctx, "service_day_report", day_id)
+    return _call(ctx, "service_day_report", day_id)
 
 
 def _step(name, action, method, summary, body=None, roles=STAFF, optional=False):
@@ -129,13 +130,13 @@ ROUTES = (
     Route("list_requests", "GET", "/api/v1/requests", list_requests,
           "The caller's requests: its centre (or subtree), filtered by status, assignee, "
           "首问 owner or overdue", "requests",
-          READERS, query=f"{DESK}:RequestListQuerySchema",
+          DESK_READERS, query=f"{DESK}:RequestListQuerySchema",
           response=f"{DESK}:RequestPageSchema"),
     Route("my_queue", "GET", "/api/v1/request-queue", my_queue,
           "What the caller may take now: language routing applied, its languages first",
           "requests", STAFF, query=f"{DESK}:QueueQuerySchema", response=f"{DESK}:QueueSchema"),
     Route("get_request", "GET", "/api/v1/requests/<request_id>", get_request,
-          "One request with its ledger, notices and home-county tasks", "requests", READERS,
+          "One request with its ledger, notices and home-county tasks", "requests", DESK_READERS,
           response=f"{DESK}:RequestDetailSchema"),
     _step("claim_request", "claim", "claim_request",
           "Claim (受理 and start) a request: the first taker is its 首问 owner for good"),
@@ -188,13 +189,13 @@ ROUTES = (
 
     Route("list_categories", "GET", "/api/v1/desk/categories", list_categories,
           "Categories with their rules (for a county, or the defaults)", "desk rules",
-          READERS, query=f"{DESK}:CategoryQuerySchema", response=f"{DESK}:CategoryListSchema"),
+          DESK_READERS, query=f"{DESK}:CategoryQuerySchema", response=f"{DESK}:CategoryListSchema"),
     Route("set_category_rule", "PUT", "/api/v1/desk/categories/<category>", set_category_rule,
           "Set a category's rule: a county's own (office) or the platform default (admin)",
           "desk rules", ("office", "admin"), body=f"{DESK}:CategoryRuleBodySchema",
           response=f"{DESK}:CategoryRuleSchema"),
     Route("list_staff", "GET", "/api/v1/desk/staff", list_staff,
-          "Desk staff of the caller's scope", "desk rules", READERS,
+          "Desk staff of the caller's scope", "desk rules", DESK_READERS,
           response=f"{DESK}:StaffListSchema"),
     Route("put_staff", "PUT", "/api/v1/desk/staff/<key_id>", put_staff,
           "Register or update a staff member (by API key id): admin, or the centre's lead",
@@ -215,35 +216,35 @@ ROUTES = (
           response=f"{DESK}:CalendarYearSchema"),
 
     Route("monthly_register", "GET", "/api/v1/desk/register", monthly_register,
-          "Monthly 限时办结 register per centre", "desk reports", READERS,
+          "Monthly 限时办结 register per centre", "desk reports", DESK_READERS,
           query=f"{DESK}:MonthQuerySchema", response=f"{DESK}:RegisterSchema"),
     Route("desk_statistics", "GET", "/api/v1/desk/statistics", statistics,
-          "On-time rate, median handling time, backlog and ratings", "desk reports", READERS,
+          "On-time rate, median handling time, backlog and ratings", "desk reports", DESK_READERS,
           query=f"{DESK}:OptionalMonthQuerySchema", response=f"{DESK}:StatisticsSchema"),
     Route("desk_ledger_csv", "GET", "/api/v1/desk/ledger.csv", _export("export_ledger", "csv"),
           "The tracking ledger of a month (every step of every request received in it, "
-          "Beijing times) as a CSV file (UTF-8 with BOM)", "desk reports", READERS,
+          "Beijing times) as a CSV file (UTF-8 with BOM)", "desk reports", DESK_READERS,
           query=f"{DESK}:MonthQuerySchema", response_type=CSV_TYPE),
     Route("desk_ledger_xlsx", "GET", "/api/v1/desk/ledger.xlsx",
           _export("export_ledger", "xlsx"),
-          "The tracking ledger of a month as an Excel workbook", "desk reports", READERS,
+          "The tracking ledger of a month as an Excel workbook", "desk reports", DESK_READERS,
           query=f"{DESK}:MonthQuerySchema", response_type=XLSX_TYPE),
     Route("desk_register_csv", "GET", "/api/v1/desk/register.csv",
           _export("export_register", "csv"),
           "The monthly 限时办结 register per centre as a CSV file (UTF-8 with BOM)",
-          "desk reports", READERS, query=f"{DESK}:MonthQuerySchema", response_type=CSV_TYPE),
+          "desk reports", DESK_READERS, query=f"{DESK}:MonthQuerySchema", response_type=CSV_TYPE),
     Route("desk_register_xlsx", "GET", "/api/v1/desk/register.xlsx",
           _export("export_register", "xlsx"),
           "The monthly 限时办结 register per centre as an Excel workbook", "desk reports",
-          READERS, query=f"{DESK}:MonthQuerySchema", response_type=XLSX_TYPE),
+          DESK_READERS, query=f"{DESK}:MonthQuerySchema", response_type=XLSX_TYPE),
 
     Route("schedule_service_day", "POST", "/api/v1/service-days", schedule_service_day,
           "Schedule a service day (逢场式服务) of the caller's centre", "service days", STAFF,
           body=f"{DESK}:ServiceDayBodySchema", response=f"{DESK}:ServiceDaySchema", status=201),
     Route("list_service_days", "GET", "/api/v1/service-days", list_service_days,
-          "Service days of the caller's scope", "service days", READERS,
+          "Service days of the caller's scope", "service days", DESK_READERS,
           query=f"{DESK}:OptionalMonthQuerySchema", response=f"{DESK}:ServiceDayListSchema"),
     Route("service_day_report", "GET", "/api/v1/service-days/<day_id>", service_day_report,
-          "A service day's bookings and outcome", "service days", READERS,
+          "A service day's bookings and outcome", "service days", DESK_READERS,
           response=f"{DESK}:ServiceDayReportSchema"),
 )

@@ -5,24 +5,24 @@ W = "gateway.webhooks.schemas"
 
 
 def create_webhook(ctx):
-    return 201, ctx.call("webhooks", "create_webhook", ctx.json_body())
+    return ctx.call("webhooks", "create_webhook", ctx.json_body())
 
 
 def list_webhooks(ctx):
-    return 200, ctx.call("webhooks", "list_webhooks")
+    return ctx.call("webhooks", "list_webhooks")
 
 
 def disable_webhook(ctx, webhook_id):
-    return 200, ctx.call("webhooks", "disable_webhook", webhook_id)
+    return ctx.call("webhooks", "disable_webhook", webhook_id)
 
 
 def list_deliveries(ctx, webhook_id):
-    return 200, ctx.call("webhooks", "list_deliveries", webhook_id, ctx.query())
+    return ctx.call("webhooks", "list_deliveries", webhook_id, ctx.query())
 
 
 def replay_delivery(ctx, delivery_id):
     ctx.json_body(optional=True)
-    return 200, ctx.call("webhooks", "replay_delivery", delivery_id)
+    return ctx.call("webhooks", "replay_delivery", delivery_id)
 
 
 ROUTES = (

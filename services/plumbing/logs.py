@@ -1,5 +1,6 @@
-"""Structured logs: one JSON object per line, carrying the request id and event id of the
-worker that wrote it. The gateway makes the request id; RPC context and event headers carry it."""
+"""Structured logs: one JSON object per line, carrying the trace id and event id of the worker
+that wrote it. The gateway makes the trace id (X-Request-Id); RPC context and event headers
+carry it."""
 import json
 import logging
 import sys
@@ -15,15 +16,14 @@ def set_context(**values):
         setattr(_current, key, value)
 
 
-def clear_context():
-    _current.__dict__.clear()
-
-
 def current(key: str):
     return getattr(_current, key, None)
 
 
-CONTEXT_KEYS = ("request_id", "event_id", "entrypoint", "service")
+# Each context value by the field it is written as: the trace id keeps the field name
+# `request_id` that dashboards and the runbooks (deploy/README.md) search for.
+CONTEXT_FIELDS = {"trace_id": "request_id", "event_id": "event_id", "entrypoint": "entrypoint",
+                  "service": "service"}
 
 
 class JsonFormatter(logging.Formatter):
@@ -35,10 +35,10 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        for key in CONTEXT_KEYS:
+        for key, name in CONTEXT_FIELDS.items():
             value = current(key)
             if value is not None:
-                line[key] = value
+                line[name] = value
         for key, value in getattr(record, "fields", {}).items():
             line[key] = value
         if record.exc_info:

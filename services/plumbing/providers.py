@@ -15,6 +15,9 @@ from .tables import PlumbingTables
 from .topology import platform_subscribed_events
 
 log = logging.getLogger(__name__)
+# The trace id in a worker's nameko context: named `request_id` there and on the wire (the
+# gateway's calls and the outbox's event headers, `nameko.request_id`).
+TRACE_ID = "request_id"
 
 
 class Database(DependencyProvider):
@@ -52,7 +55,7 @@ class Database(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         unit = UnitOfWork(self.session_factory, self.tables,
-                          request_id=worker_ctx.data.get("request_id"),
+                          trace_id=worker_ctx.data.get(TRACE_ID),
                           on_events_committed=self._wake.set,
                           idempotency_key=worker_ctx.data.get("idempotency_key"))
         self._units[worker_ctx] = unit
@@ -72,14 +75,14 @@ class Database(DependencyProvider):
 
 
 class LogContext(DependencyProvider):
-    """Puts the worker's request id, event id and entrypoint into every log line it writes,
+    """Puts the worker's trace id, event id and entrypoint into every log line it writes,
     and writes one line per entrypoint run with its outcome."""
 
     def worker_setup(self, worker_ctx):
         event_id = None
         if worker_ctx.args and hasattr(worker_ctx.args[0], "event_id"):
             event_id = worker_ctx.args[0].event_id
-        logs.set_context(request_id=worker_ctx.data.get("request_id"), event_id=event_id,
+        logs.set_context(trace_id=worker_ctx.data.get(TRACE_ID), event_id=event_id,
                          entrypoint=worker_ctx.entrypoint.method_name,
                          service=self.container.service_name)
 
@@ -95,4 +98,4 @@ class LogContext(DependencyProvider):
                     extra={"fields": {"outcome": "rejected" if status < 500 else "error"}})
 
     def worker_teardown(self, worker_ctx):
-        logs.set_context(request_id=None, event_id=None, entrypoint=None)
+        logs.set_context(trace_id=None, event_id=None, entrypoint=None)

@@ -13,7 +13,7 @@ from nameko.rpc import Rpc, RpcConsumer
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from .caller import ROLES, Caller  # noqa: F401  (re-exported for entrypoints)
+from .caller import Caller  # noqa: F401  (re-exported for entrypoints)
 from .errors import ALL_ERRORS, Unavailable
 from .idempotency import request_fingerprint, run_once
 from .topology import rpc_queue

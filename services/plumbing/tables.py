@@ -29,7 +29,7 @@ def plumbing_tables(metadata: MetaData) -> PlumbingTables:
         Column("producer", String(50), nullable=False),
         Column("occurred_at", DateTime(timezone=True), nullable=False),
         Column("envelope", JSON, nullable=False),
-        Column("request_id", String(64)),
+        Column("request_id", String(64)),  # the trace id (X-Request-Id); the name predates it
         Column("published_at", DateTime(timezone=True)),
         Column("attempts", Integer, nullable=False, default=0),
         Column("last_error", Text),

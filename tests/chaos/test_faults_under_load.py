@@ -144,7 +144,7 @@ def test_health_and_probes_tell_the_truth_within_five_seconds(broker, tmp_path):
             return None
 
     def members_state():
-        return gateway.health()[1]["services"]["members"]
+        return gateway.health().body["services"]["members"]
 
     try:
         wait_for(lambda: probe("/healthz") == 200 and probe("/readyz") == 200, timeout=15)

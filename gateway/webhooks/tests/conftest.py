@@ -52,7 +52,7 @@ def engine(tmp_path):
 @pytest.fixture
 def make_service(engine):
     def make(**config):
-        uow = UnitOfWork(sessionmaker(engine, expire_on_commit=False), PLUMBING, request_id=None)
+        uow = UnitOfWork(sessionmaker(engine, expire_on_commit=False), PLUMBING, trace_id=None)
         return worker_factory(WebhooksService, db=uow, config=dict(CONFIG, **config))
     return make
 

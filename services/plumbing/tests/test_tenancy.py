@@ -26,7 +26,7 @@ def org(session, org_id, path, parent=None):
 
 
 def office(org_id):
-    return Caller(key_id="k", role="office", org_id=org_id)
+    return Caller.of_key("k", "office", org_id)
 
 
 def flow(member_id, host, seq, home="county"):
