@@ -96,9 +96,9 @@ def child(args) -> None:
     from services.plumbing.envelope import ReceivedEvent
 
     engine = make_engine(args.url)
-    uow = UnitOfWork(sessionmaker(engine, expire_on_commit=False), PLUMBING, request_id="bench")
+    uow = UnitOfWork(sessionmaker(engine, expire_on_commit=False), PLUMBING, trace_id="bench")
     protector = IdProtector(HASH_KEY, ENCRYPTION_KEY)
-    caller = Caller(key_id="bench", role="office", org_id=args.county)
+    caller = Caller.of_key("bench", "office", args.county)
     path = Path(args.file)
     size = path.stat().st_size
     sha256 = hashlib.sha256(path.read_bytes()).hexdigest()

@@ -8,6 +8,7 @@ from sqlalchemy import create_engine, event, exc, insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from .bulk_insert import insert_rows
 from .envelope import utcnow
 from .tables import PlumbingTables
 
@@ -95,14 +96,19 @@ def is_postgresql(engine_or_session) -> bool:
     return bind.dialect.name == "postgresql"
 
 
+# From this many events on, emit_all hands the rows to the driver (bulk_insert): a bulk import's
+# thousand events a batch would spend more in SQLAlchemy's parameter handling than in the rest.
+BULK_EMIT = 50
+
+
 class Transaction:
     """One database transaction of a worker: the session for domain changes and `emit` to add
     events to the outbox in the same transaction. Plain Python so domain modules can take it."""
 
-    def __init__(self, session: Session, tables: PlumbingTables, request_id: str | None):
+    def __init__(self, session: Session, tables: PlumbingTables, trace_id: str | None):
         self.session = session
         self._tables = tables
-        self._request_id = request_id
+        self._trace_id = trace_id
         self.emitted: list[dict] = []
 
     def emit(self, envelope: dict) -> None:
@@ -114,11 +120,15 @@ class Transaction:
         if not envelopes:
             return
         now = utcnow()
-        self.session.execute(insert(self._tables.outbox), [{
+        rows = [{
             "event_id": envelope["event_id"], "event_type": envelope["event_type"],
             "version": envelope["version"], "producer": envelope["producer"], "occurred_at": now,
-            "envelope": envelope, "request_id": self._request_id, "attempts": 0,
-        } for envelope in envelopes])
+            "envelope": envelope, "request_id": self._trace_id, "attempts": 0,  # the column's old name
+        } for envelope in envelopes]
+        if len(rows) >= BULK_EMIT:
+            insert_rows(self.session, self._tables.outbox, rows)
+        else:
+            self.session.execute(insert(self._tables.outbox), rows)
         self.emitted.extend(envelopes)
 
 
@@ -131,11 +141,11 @@ class UnitOfWork:
     together or not at all."""
 
     def __init__(self, session_factory: sessionmaker, tables: PlumbingTables,
-                 request_id: str | None, on_events_committed=None,
+                 trace_id: str | None, on_events_committed=None,
                  idempotency_key: str | None = None):
         self._session_factory = session_factory
         self._tables = tables
-        self._request_id = request_id
+        self._trace_id = trace_id
         self._on_events_committed = on_events_committed
         self._sessions: list[Session] = []
         self.idempotency_key = idempotency_key
@@ -153,7 +163,7 @@ class UnitOfWork:
             return
         session = self._session_factory()
         self._sessions.append(session)
-        tx = Transaction(session, self._tables, self._request_id)
+        tx = Transaction(session, self._tables, self._trace_id)
         try:
             yield tx
             session.commit()

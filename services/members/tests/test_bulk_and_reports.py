@@ -6,30 +6,16 @@ import hashlib
 import io
 
 import pytest
-from nameko.testing.services import worker_factory
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from services.members import bulk
-from services.members.models import PLUMBING, ImportBatch, ImportFileChunk, Member
-from services.members.service import MembersService
-from services.plumbing.envelope import ReceivedEvent
+from services.members.models import ImportBatch, ImportFileChunk, Member
 from services.plumbing.errors import Conflict, NotFound, ValidationFailed
 
-from .conftest import CONFIG
-from .world import build, id_number, office, register
+from .world import id_number, office, received, register
 
 HEADER = ["name", "id_number", "phone", "home_org_id", "host_org_id", "category", "languages"]
-
-
-@pytest.fixture
-def service(uow):
-    return worker_factory(MembersService, db=uow, config=CONFIG)
-
-
-@pytest.fixture
-def w(service):
-    return build(service)
 
 
 def good_rows(w, count, first=100):
@@ -66,10 +52,7 @@ def xlsx_body(rows):
 
 
 def outbox_event(uow, batch):
-    with uow.read() as session:
-        for row in session.execute(select(PLUMBING.outbox)):
-            if row.event_type == "member_import_requested" and row.envelope["data"]["batch_id"] == batch["id"]:
-                return ReceivedEvent.from_envelope(row.envelope, "members.on_member_import_requested")
+    return received(uow, "member_import_requested", "on_member_import_requested", batch_id=batch["id"])
 
 
 def run(service, uow, batch):
