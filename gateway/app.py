@@ -203,12 +203,11 @@ class Gateway:
             self.rate_limits.hit_public(client_address(request))
             return response
         route = self.find_route(exchange, adapter)
-        if route.public:
-            # Counted before the route is named: a 429 from here is labelled "unmatched" and
-            # not audited.
-            self.rate_limits.hit_public(client_address(request))
         exchange.label = request.path if route.page else route.path
         exchange.audited = route.audited
+        if route.public:
+            # per client address; a 429 here is labelled and audited (a denial) like any other
+            self.rate_limits.hit_public(client_address(request))
         self.admit(exchange, route)
         return self.dispatch(exchange, route)
 

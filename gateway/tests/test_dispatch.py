@@ -100,3 +100,18 @@ def test_health_documents_and_console_are_routes_that_are_not_audited(world):
     not_allowed = http.put("/console")
     assert not_allowed.status_code == 405 and "POST" in not_allowed.headers["Allow"]
     assert [row[2:] for row in audit_rows(world)] == [("/console", None, 405)]
+
+
+def test_a_public_route_over_its_address_limit_is_a_named_audited_denial(world, tmp_path):
+    gateway = Gateway(world["services"], world["sessions"], GatewayMetrics(),
+                      rate_limits=RateLimits(default="1000/minute", public="1/minute"))
+    http = Client(gateway)
+    world["services"].answer = {"campaign": {}, "gifts": []}
+    path = "/api/v1/public/campaigns/c-1/ledger"
+    http.get(path)
+    refused = http.get(path)
+    assert refused.status_code == 429 and refused.headers["Retry-After"]
+    with world["sessions"]() as session:
+        rows = list(session.scalars(select(AuditRecord).where(AuditRecord.status == 429)))
+    assert [(row.route, row.outcome, row.actor_kind) for row in rows] == [
+        ("/api/v1/public/campaigns/<campaign_id>/ledger", "denied", "anonymous")]
