@@ -1,6 +1,6 @@
 """Chinese labels for the console: statuses, categories, ledger steps, languages, channels,
 and the plain-Chinese wording of the services' refusals. Codes stay in the API."""
-from services.services_desk.notices import CATEGORY_NAMES
+from services.services_desk.events import CATEGORY_NAMES
 
 STATUS = {
     "submitted": "待受理", "accepted": "已受理", "materials_missing": "待补材料",

@@ -20,6 +20,13 @@ from marshmallow import Schema, fields
 from services.plumbing.contract import EventContract
 
 PRODUCER = "services_desk"
+# The category codes requests (and their events) carry, with the names people read: part of the
+# contract, so that a consumer (the gateway's console) names them without desk code.
+CATEGORY_NAMES = {
+    "social_insurance": "社保", "medical_insurance": "医保", "employment_subsidy": "就业/创业补贴",
+    "pension": "养老", "work_injury": "工伤", "maternity": "生育", "policy_consultation": "政策咨询",
+    "job_help": "就业帮助", "hardship_help": "困难救助", "other": "其他",
+}
 
 
 class RequestSubmittedV1(Schema):

@@ -7,13 +7,8 @@ from sqlalchemy.orm import Session
 
 from services.plumbing.pagination import as_utc
 
+from .events import CATEGORY_NAMES
 from .models import Notice, Request
-
-CATEGORY_NAMES = {
-    "social_insurance": "社保", "medical_insurance": "医保", "employment_subsidy": "就业/创业补贴",
-    "pension": "养老", "work_injury": "工伤", "maternity": "生育", "policy_consultation": "政策咨询",
-    "job_help": "就业帮助", "hardship_help": "困难救助", "other": "其他",
-}
 
 TEMPLATES = {
     "accepted": "您的{category}事项已受理，办理时限{limit}个工作日，办结期限{deadline}。",

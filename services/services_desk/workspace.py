@@ -22,7 +22,7 @@ from services.plumbing.caller import Caller
 from services.plumbing.clock import CHINA
 from services.plumbing.db import is_postgresql
 
-from . import deadlines, notices, ownership, proxy_requests, staff
+from . import deadlines, events, ownership, proxy_requests, staff
 from .categories import rule_for
 from .models import Rating, Request, ServiceDay
 from .proxy_requests import COMPLETED, FORWARDED, MATERIALS_MISSING, OPEN, SUBMITTED
@@ -207,7 +207,7 @@ def request_workspace(session: Session, caller: Caller, request_id, today: date)
     return {
         **detail, **time_left(request, today, deadlines.calendar_of(session)),
         "warn_on": request.warn_on,
-        "category_name": notices.CATEGORY_NAMES.get(request.category, request.category),
+        "category_name": events.CATEGORY_NAMES.get(request.category, request.category),
         "first_owner_name": names.staff(request.first_owner),
         "assignee_name": names.staff(request.assignee),
         "submitted_by_name": names.staff(request.submitted_by),

@@ -223,3 +223,9 @@ def test_service_days_take_bookings_and_report_their_outcome(staffed, clock):
     assert staffed.list_service_days(STAFF_B, {})["items"] == []
     with pytest.raises(NotFound):
         staffed.service_day_report(STAFF_B, day["id"])
+
+
+def test_every_category_has_the_name_the_contract_gives_consumers():
+    from services.services_desk.categories import CATEGORIES
+    from services.services_desk.events import CATEGORY_NAMES
+    assert set(CATEGORY_NAMES) == set(CATEGORIES)
