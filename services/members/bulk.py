@@ -48,7 +48,7 @@ from services.plumbing.idempotency import record_first_delivery
 from services.plumbing.pagination import as_utc
 from services.plumbing.validation import load
 
-from . import events, id_numbers
+from . import events, id_numbers, spreadsheets
 from .fast_load import FastLoad
 from .models import FlowRecord, ImportBatch, ImportFileChunk, ImportRowProblem, Member, OrgUnit
 from .orgs import caller_path, get_org, plausible_id
@@ -127,19 +127,18 @@ def open_table(file_format: str, pieces):
                                 encoding="utf-8-sig", newline="")
         yield _guarded(([c.strip() for c in row] for row in csv.reader(text)), "csv"), None
         return
-    from openpyxl import load_workbook
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
         for piece in pieces:
             spool.write(piece)
         spool.seek(0)
         try:
-            book = load_workbook(spool, read_only=True, data_only=True)
+            book = spreadsheets.open_workbook(spool)
             sheet = book.worksheets[0]
             size_hint = sheet.max_row if sheet.max_row and sheet.max_row > 1 else None
         except Exception as exc:
             raise UnreadableFile(f"not a readable xlsx file: {type(exc).__name__}") from None
         try:
-            yield _guarded(([_cell(c) for c in row] for row in sheet.iter_rows(values_only=True)),
+            yield _guarded(([_cell(c) for c in row] for row in spreadsheets.sheet_values(book, sheet)),
                            "xlsx"), size_hint
         finally:
             book.close()

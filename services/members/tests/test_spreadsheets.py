@@ -1,0 +1,99 @@
+"""The import's XLSX reader gives exactly the values openpyxl's read-only reader gives, on
+sheets with inline strings (as openpyxl and many tools write them) and with a shared-strings
+table (as Excel and WPS write them: rich-text runs, phonetic runs, escapes)."""
+import io
+import re
+import zipfile
+from datetime import date, datetime
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell.rich_text import CellRichText, TextBlock
+from openpyxl.cell.text import InlineFont
+
+from services.members.spreadsheets import open_workbook, sheet_values
+
+
+def both_readers(data: bytes):
+    expected = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    book = open_workbook(io.BytesIO(data))
+    try:
+        return (list(expected.worksheets[0].iter_rows(values_only=True)),
+                list(sheet_values(book, book.worksheets[0])))
+    finally:
+        expected.close()
+        book.close()
+
+
+def workbook_bytes(fill) -> bytes:
+    book = Workbook()
+    fill(book.active)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_inline_strings_numbers_dates_and_gaps_read_as_openpyxl_reads_them():
+    def fill(sheet):
+        sheet.append(["name", "id_number", "phone", "joined", "count", "ok", "note"])
+        sheet.append(["李四", "110101199003071234", 13800001234, date(2020, 5, 1), 3.0, True, None])
+        sheet.append([" 王 五 ", "11010119900307123X", "138 0000 1234", datetime(2019, 1, 2, 8, 30),
+                      2.5, False, "=1+1"])
+        sheet["B6"] = "after a gap"
+        sheet["J6"] = "wider"
+        sheet["A7"] = CellRichText(["富", TextBlock(InlineFont(b=True), "文本")])
+        sheet["A8"] = ""
+
+    expected, fast = both_readers(workbook_bytes(fill))
+    assert fast == expected and len(fast) == 8
+
+
+def with_shared_strings(data: bytes, strings_xml: str, cells: dict[str, str]) -> bytes:
+    """An openpyxl file rewritten as Excel writes it: cells `cells` (reference → index into the
+    shared-strings table) replace the sheet's data."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                rows = {}
+                for ref, index in cells.items():
+                    rows.setdefault(int(re.sub(r"[A-Z]", "", ref)), []).append(
+                        f'<c r="{ref}" t="s"><v>{index}</v></c>')
+                data_xml = "".join(f'<row r="{n}">{"".join(cs)}</row>' for n, cs in sorted(rows.items()))
+                content = re.sub(rb"<sheetData>.*</sheetData>|<sheetData ?/>",
+                                 f"<sheetData>{data_xml}</sheetData>".encode(), content, flags=re.S)
+                content = re.sub(rb'<dimension ref="[^"]*" ?/>', b"", content)
+            elif item.filename == "[Content_Types].xml":
+                content = content.replace(b"</Types>", (
+                    b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+                    b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>'))
+            elif item.filename == "xl/_rels/workbook.xml.rels":
+                content = content.replace(b"</Relationships>", (
+                    b'<Relationship Id="rIdS" Type="http://schemas.openxmlformats.org/'
+                    b'officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/>'
+                    b"</Relationships>"))
+            target.writestr(item, content)
+        target.writestr("xl/sharedStrings.xml", strings_xml)
+    return out.getvalue()
+
+
+def test_a_shared_strings_table_reads_as_openpyxl_reads_it():
+    strings = [
+        "<si><t>name</t></si>",
+        '<si><t xml:space="preserve">  张 三  </t></si>',
+        "<si><r><t>富</t></r><r><rPr><b/></rPr><t>文本</t></r></si>",
+        "<si><t>ルビ</t><rPh sb=\"0\" eb=\"2\"><t>るび</t></rPh><phoneticPr fontId=\"1\"/></si>",
+        "<si><t>a_x005F_x000D_b</t></si>",
+        "<si><t/></si>",
+        "<si><t>ཚེ་རིང་</t></si>",
+    ]
+    strings_xml = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+                   '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+                   f'count="{len(strings)}" uniqueCount="{len(strings)}">{"".join(strings)}</sst>')
+    cells = {"A1": "0", "B1": "6", "A2": "1", "C2": "2", "A4": "3", "B4": "4", "C4": "5"}
+    data = with_shared_strings(workbook_bytes(lambda sheet: sheet.append(["x"])), strings_xml,
+                               cells)
+    expected, fast = both_readers(data)
+    assert fast == expected
+    assert fast[1] == ("  张 三  ", None, "富文本") and fast[0][1] == "ཚེ་རིང་"
