@@ -9,14 +9,13 @@ import io
 import logging
 import os
 from collections import deque
-from datetime import UTC
 
 import eventlet
 import eventlet.event
 from limits import parse, storage, strategies
 from sqlalchemy import insert, select
 
-from services.plumbing.db import is_postgresql
+from services.plumbing.db import as_stored
 from services.plumbing.envelope import utcnow
 from services.plumbing.errors import ValidationFailed
 from services.plumbing.pagination import as_utc
@@ -133,10 +132,7 @@ def _filtered(params: dict):
 
 
 def _naive_for_sqlite(session, params: dict) -> dict:
-    if is_postgresql(session):
-        return params
-    return {name: (value.astimezone(UTC).replace(tzinfo=None)
-                   if name in ("since", "until") and value is not None else value)
+    return {name: as_stored(session, value) if name in ("since", "until") else value
             for name, value in params.items()}
 
 

@@ -17,11 +17,11 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
-from services.plumbing.db import is_postgresql
+from services.plumbing.db import as_stored, is_postgresql
 from services.plumbing.envelope import utcnow
 from services.plumbing.errors import Conflict, NotFound, ValidationFailed
 from services.plumbing.pagination import iso_utc, page
@@ -147,7 +147,7 @@ def claim_due(session, now: datetime, lease: timedelta, limit: int = 20) -> list
     same time."""
     enabled = select(Endpoint.id).where(Endpoint.disabled_at.is_(None))
     query = (select(Delivery.id).where(Delivery.status == PENDING,
-                                       Delivery.next_attempt_at <= _for_db(session, now),
+                                       Delivery.next_attempt_at <= as_stored(session, now),
                                        Delivery.endpoint_id.in_(enabled))
              .order_by(Delivery.next_attempt_at).limit(limit))
     if is_postgresql(session):
@@ -157,12 +157,6 @@ def claim_due(session, now: datetime, lease: timedelta, limit: int = 20) -> list
         session.execute(update(Delivery).where(Delivery.id.in_(ids))
                         .values(next_attempt_at=now + lease))
     return ids
-
-
-def _for_db(session, moment: datetime):
-    if not is_postgresql(session):  # SQLite keeps naive UTC
-        return moment.astimezone(UTC).replace(tzinfo=None)
-    return moment
 
 
 def outgoing(session, delivery_id: str, timestamp: int) -> Outgoing | None:

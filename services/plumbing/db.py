@@ -2,6 +2,7 @@
 import logging
 import threading
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 from eventlet.patcher import original
 from sqlalchemy import create_engine, event, exc, insert
@@ -94,6 +95,14 @@ def _discard_if_closed_by_server(dbapi_connection, _record, _proxy) -> None:
 def is_postgresql(engine_or_session) -> bool:
     bind = engine_or_session.get_bind() if isinstance(engine_or_session, Session) else engine_or_session
     return bind.dialect.name == "postgresql"
+
+
+def as_stored(session: Session, moment: datetime | None) -> datetime | None:
+    """An instant as a timestamp column compares with it: PostgreSQL takes it with its zone,
+    SQLite stores naive UTC (a zone-aware value would compare as text against it)."""
+    if moment is None or is_postgresql(session):
+        return moment
+    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 # From this many events on, emit_all hands the rows to the driver (bulk_insert): a bulk import's

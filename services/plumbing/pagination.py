@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import and_, or_
 
-from .db import is_postgresql
+from .db import as_stored
 from .errors import ValidationFailed
 
 
@@ -38,8 +38,7 @@ def page(session, query, created_col, id_col, limit: int, cursor: str | None):
     """Run `query` for one page; returns (rows, next_cursor or None)."""
     if cursor:
         created, row_id = decode_cursor(cursor)
-        if not is_postgresql(session):  # SQLite keeps naive UTC
-            created = created.astimezone(UTC).replace(tzinfo=None)
+        created = as_stored(session, created)
         query = query.where(or_(created_col > created, and_(created_col == created, id_col > row_id)))
     rows = list(session.scalars(query.order_by(created_col, id_col).limit(limit + 1)))
     if len(rows) <= limit:

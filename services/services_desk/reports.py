@@ -4,7 +4,7 @@ files (Beijing times), and service days (逢场式服务) with their outcome rep
 import statistics as stats
 import uuid
 from collections import defaultdict
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from services.plumbing import exports
 from services.plumbing.caller import Caller
 from services.plumbing.clock import CHINA, china_date, today_in_china
-from services.plumbing.db import Transaction, is_postgresql
+from services.plumbing.db import Transaction, as_stored
 from services.plumbing.envelope import utcnow
 from services.plumbing.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from services.plumbing.ids import plausible_id
@@ -55,9 +55,8 @@ def _requests(session: Session, caller: Caller, month: str | None) -> list[Reque
     query = proxy_requests._visible(session, caller, select(Request))
     if month:
         start, end = _month_bounds(month)
-        if not is_postgresql(session):  # SQLite stores naive UTC
-            start, end = (m.astimezone(UTC).replace(tzinfo=None) for m in (start, end))
-        query = query.where(Request.created_at >= start, Request.created_at < end)
+        query = query.where(Request.created_at >= as_stored(session, start),
+                            Request.created_at < as_stored(session, end))
     return list(session.scalars(query.order_by(Request.created_at, Request.id)))
 
 

@@ -13,14 +13,14 @@ Queues (all within the caller's tenant):
     done       已办结: completed in the current month (Beijing)
     all        全部: everything, for search
 """
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from services.plumbing.caller import Caller
 from services.plumbing.clock import CHINA
-from services.plumbing.db import is_postgresql
+from services.plumbing.db import as_stored
 
 from . import deadlines, events, ownership, proxy_requests, staff
 from .categories import rule_for
@@ -34,15 +34,8 @@ ON_TRACK, WARNING, OVERDUE, STOPPED, NOT_STARTED, ENDED = (
     "on_track", "warning", "overdue", "stopped", "not_started", "ended")
 
 
-def _stored(session: Session, moment: datetime) -> datetime:
-    """An instant as the column compares it: SQLite keeps naive UTC."""
-    if not is_postgresql(session):
-        return moment.astimezone(UTC).replace(tzinfo=None)
-    return moment
-
-
 def _beijing_day_start(session: Session, day: date) -> datetime:
-    return _stored(session, datetime.combine(day, time(), CHINA))
+    return as_stored(session, datetime.combine(day, time(), CHINA))
 
 
 def _spoken(session: Session, caller: Caller) -> list[str]:
