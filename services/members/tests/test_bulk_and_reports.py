@@ -13,7 +13,7 @@ from services.members import bulk
 from services.members.models import ImportBatch, ImportFileChunk, Member
 from services.plumbing.errors import Conflict, NotFound, ValidationFailed
 
-from .world import id_number, office, received, register
+from .world import crash_import_at_second_batch, id_number, office, received, register
 
 HEADER = ["name", "id_number", "phone", "home_org_id", "host_org_id", "category", "languages"]
 
@@ -215,16 +215,7 @@ def test_a_crashed_import_resumes_after_its_last_committed_batch(service, w, uow
     rows = good_rows(w, 10)
     rows.append(rows[0])  # a duplicate of a row imported before the crash
     batch = service.start_import(county, csv_body(rows))
-    real_import_rows = bulk.import_rows
-    calls = []
-
-    def crash_on_second_batch(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 2:
-            raise RuntimeError("worker died")
-        return real_import_rows(*args, **kwargs)
-
-    monkeypatch.setattr(bulk, "import_rows", crash_on_second_batch)
+    crash_import_at_second_batch(monkeypatch)
     event = outbox_event(uow, batch)
     with pytest.raises(RuntimeError):
         bulk.run_import(uow, event, batch["id"], service._protector())

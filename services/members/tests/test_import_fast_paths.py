@@ -17,7 +17,7 @@ from services.members.schemas import MemberCreateSchema, Text
 from services.plumbing.caller import Caller
 from services.plumbing.errors import ValidationFailed
 
-from .world import id_number, office, received, register
+from .world import crash_import_at_second_batch, id_number, office, received, register
 
 HOME, HOST = "h" * 36, "b" * 36
 GOOD = {"name": "张三", "id_number": id_number(1), "phone": "13800001234", "home_org_id": HOME,
@@ -245,15 +245,7 @@ def test_an_import_that_crashed_while_batches_were_prepared_ahead_resumes(
     monkeypatch.setattr(bulk, "is_postgresql", lambda _session: ahead)
     county = office(w["county"])
     batch = service.start_import(county, csv_body(ledger(w)))
-    real_import_rows, calls = bulk.import_rows, []
-
-    def crash_on_second_batch(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 2:
-            raise RuntimeError("worker died")
-        return real_import_rows(*args, **kwargs)
-
-    monkeypatch.setattr(bulk, "import_rows", crash_on_second_batch)
+    crash_import_at_second_batch(monkeypatch)
     event = received(uow, "member_import_requested", "on_member_import_requested", batch_id=batch["id"])
     with pytest.raises(RuntimeError):
         service.on_member_import_requested(event)

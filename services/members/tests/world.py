@@ -59,3 +59,17 @@ def received(uow, event_type, entrypoint, **data):
         if all(envelope["data"][name] == value for name, value in data.items()):
             return ReceivedEvent.from_envelope(envelope, f"members.{entrypoint}")
     raise AssertionError(f"no {event_type} event with {data} in the outbox")
+
+
+def crash_import_at_second_batch(monkeypatch) -> None:
+    """The worker dies while writing an import's second batch (bulk.import_rows raises)."""
+    from services.members import bulk
+    real_import_rows, calls = bulk.import_rows, []
+
+    def crash_on_second_batch(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("worker died")
+        return real_import_rows(*args, **kwargs)
+
+    monkeypatch.setattr(bulk, "import_rows", crash_on_second_batch)
