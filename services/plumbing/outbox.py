@@ -10,7 +10,6 @@ import time
 from datetime import timedelta
 
 from kombu import Connection, Producer
-from kombu.serialization import dumps
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Engine
 
@@ -31,12 +30,12 @@ class Unroutable(Exception):
 
 
 class Unconfirmed(Exception):
-    """Publishing a batch failed. `routed` covers the events confirmed before the failure, in
-    order: whether a queue took each."""
+    """Publishing failed after the first `confirmed` messages were confirmed. From
+    `publish_many`, `routed` says for each of those events whether a queue took it."""
 
-    def __init__(self, routed: list[bool], cause: Exception):
-        super().__init__(f"{cause} (after {len(routed)} confirmed)")
-        self.routed = routed
+    def __init__(self, confirmed: int, cause: Exception, routed: list[bool] | None = None):
+        super().__init__(f"{cause} (after {confirmed} confirmed)")
+        self.confirmed, self.cause, self.routed = confirmed, cause, routed
 
 
 class Confirms:
@@ -77,32 +76,31 @@ class Confirms:
 
 
 class EventPublisher:
-    """A confirming, mandatory publisher on its own connection (plain kombu, no nameko)."""
+    """A confirming, mandatory publisher on its own connection (plain kombu, no nameko). Every
+    call publishes its messages in order and waits once for the broker to confirm them all."""
 
     def __init__(self, amqp_uri: str):
         self.amqp_uri = amqp_uri
         self._connection = None
         self._producer = None
-        self._returned = []
-        self._returned_ids = set()
+        self._returned = []   # message ids of what the broker returned as unroutable (None: no id)
         self._confirms = Confirms()
 
     def _ensure(self):
         if self._producer is None:
-            self._connection = Connection(self.amqp_uri, transport_options={"confirm_publish": True},
-                                          connect_timeout=5)
+            self._connection = Connection(self.amqp_uri, connect_timeout=5)
             self._connection.ensure_connection(max_retries=1)
             channel = self._connection.channel()
             channel.events["basic_return"].add(self._on_return)
             channel.events["basic_ack"].add(self._on_ack)
             channel.events["basic_nack"].add(self._on_nack)
+            channel.confirm_select()
             self._producer = Producer(channel)
             self._confirms = Confirms()
         return self._producer
 
     def _on_return(self, exc, exchange, routing_key, message):
-        self._returned.append((exchange, routing_key))
-        self._returned_ids.add(message.properties.get("message_id"))
+        self._returned.append(message.properties.get("message_id"))
 
     def _on_ack(self, delivery_tag, multiple):
         self._confirms.settle(delivery_tag, multiple)
@@ -116,27 +114,57 @@ class EventPublisher:
 
     def publish_many(self, events: list[tuple[dict, str | None]],
                      timeout: float = CONFIRM_TIMEOUT) -> list[bool]:
-        """Publish (envelope, trace id) pairs in order and wait once for the broker to confirm
-        them all, rather than a round trip each. Returns, per event, whether a queue took it
-        (False: returned as unroutable). Raises `Unconfirmed` (with how many leading events were
-        confirmed) if the broker refuses one, goes away or does not answer in time."""
+        """Publish (envelope, trace id) pairs in order. Returns, per event, whether a queue took
+        it (False: returned as unroutable). Raises `Unconfirmed` (with the leading events that
+        were confirmed) if the broker refuses one, goes away or does not answer in time."""
+        messages = [
+            (envelope, "json", None, None,
+             # nameko's header name: a subscriber's worker context has it as `request_id`
+             {"nameko.request_id": trace_id} if trace_id else {},
+             {"message_id": envelope["event_id"]},
+             events_exchange(envelope["producer"]).name, envelope["event_type"])
+            for envelope, trace_id in events]
+        try:
+            self._send(messages, timeout)
+        except Unconfirmed as exc:
+            raise Unconfirmed(exc.confirmed, exc.cause,
+                              routed=self._routed(events[:exc.confirmed])) from exc.cause
+        return self._routed(events)
+
+    def _routed(self, events) -> list[bool]:
+        return [envelope["event_id"] not in self._returned for envelope, _ in events]
+
+    def publish_raw(self, body, routing_key: str, headers: dict, content_type: str,
+                    content_encoding: str, expiration: float | None = None,
+                    exchange="") -> None:
+        """Publish as it came (retry and replay): through the default exchange straight to a
+        queue, or through `exchange` keeping `routing_key` for where it goes next."""
+        properties = {} if expiration is None else {"expiration": str(int(expiration * 1000))}
+        exchange = getattr(exchange, "name", exchange)   # a kombu Exchange, or its name
+        self._send([(body, None, content_type, content_encoding, headers, properties, exchange,
+                     routing_key)], CONFIRM_TIMEOUT)
+        if self._returned:
+            raise Unroutable(f"no queue for {exchange or 'the default exchange'}/{routing_key}")
+
+    def _send(self, messages, timeout: float) -> None:
+        """Publish (body, serializer, content type, encoding, headers, properties, exchange,
+        routing key) in order, persistent and mandatory, then wait once for every confirm.
+        Raises `Unconfirmed` (its `confirmed`: how many leading messages were confirmed)."""
         first = None
         try:
-            channel = self._ensure().channel
-            if not channel._confirm_selected:
-                channel._confirm_selected = True   # as py-amqp's own confirming publish marks it
-                channel.confirm_select()
-            self._returned_ids.clear()
+            producer = self._ensure()
+            channel = producer.channel
+            self._returned.clear()
             first = self._confirms.next_tag
-            for envelope, trace_id in events:
-                content_type, encoding, body = dumps(envelope, serializer="json")
-                message = channel.prepare_message(
-                    body, 0, content_type, encoding,
-                    # nameko's header name: a subscriber's worker context has it as `request_id`
-                    {"nameko.request_id": trace_id} if trace_id else {},
-                    {"delivery_mode": 2, "message_id": envelope["event_id"]})
-                channel._basic_publish(message, exchange=events_exchange(envelope["producer"]).name,
-                                       routing_key=envelope["event_type"], mandatory=True)
+            for (body, serializer, content_type, encoding, headers, properties, exchange,
+                 routing_key) in messages:
+                # kombu's own rules for the body, its type and its encoding
+                body, content_type, encoding = producer._prepare(
+                    body, serializer, content_type, encoding)
+                message = channel.prepare_message(body, None, content_type, encoding, headers,
+                                                  {"delivery_mode": 2, **properties})
+                channel._basic_publish(message, exchange=exchange, routing_key=routing_key,
+                                       mandatory=True)
                 self._confirms.sent()
             deadline = time.monotonic() + timeout
             while not self._confirms.settled_through(self._confirms.next_tag - 1):
@@ -146,35 +174,11 @@ class EventPublisher:
                 self._connection.drain_events(timeout=remaining)
         except Exception as exc:
             confirmed = 0 if first is None else self._confirms.confirmed_run(first)
-            routed = self._routed(events[:confirmed])
             self.close()   # confirms still due would no longer match their tags
-            raise Unconfirmed(routed, exc) from exc
+            raise Unconfirmed(confirmed, exc) from exc
         nacked = self._confirms.nacked_from(first)
         if nacked is not None:
-            raise Unconfirmed(self._routed(events[:nacked - first]),
-                              RuntimeError("the broker refused (nacked) an event"))
-        return self._routed(events)
-
-    def _routed(self, events) -> list[bool]:
-        return [envelope["event_id"] not in self._returned_ids for envelope, _ in events]
-
-    def publish_raw(self, body, routing_key: str, headers: dict, content_type: str,
-                    content_encoding: str, expiration: float | None = None,
-                    exchange="") -> None:
-        """Publish as it came (retry and replay): through the default exchange straight to a
-        queue, or through `exchange` keeping `routing_key` for where it goes next."""
-        producer = self._ensure()
-        self._returned.clear()
-        try:
-            producer.publish(body, exchange=exchange, routing_key=routing_key, headers=headers,
-                             content_type=content_type, content_encoding=content_encoding,
-                             delivery_mode=2, mandatory=True, expiration=expiration, retry=False)
-        except Exception:
-            self.close()   # whether it took a delivery tag is not known
-            raise
-        self._confirms.sent()   # it took a delivery tag (and was confirmed) on this channel
-        if self._returned:
-            raise Unroutable(f"no queue for {exchange or 'the default exchange'}/{routing_key}")
+            raise Unconfirmed(nacked - first, RuntimeError("the broker refused (nacked) a message"))
 
     def close(self):
         if self._connection is not None:
