@@ -13,8 +13,9 @@ from collections import deque
 import eventlet
 import eventlet.event
 from limits import parse, storage, strategies
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
+from services.plumbing.bulk_insert import insert_rows
 from services.plumbing.db import as_stored
 from services.plumbing.envelope import utcnow
 from services.plumbing.errors import ValidationFailed
@@ -64,6 +65,12 @@ def outcome_of(status: int) -> str:
     return "succeeded" if status < 400 else "failed"
 
 
+AUDIT_TABLE = AuditRecord.__table__
+# Every row names every column but the sequence number (insert_rows takes rows of the same
+# keys); a value not given is NULL, as in any INSERT: no column has a default.
+WRITTEN_COLUMNS = tuple(column.key for column in AUDIT_TABLE.columns if column.key != "id")
+
+
 class GroupCommitWriter:
     """Writes audit rows for one database, many requests to a commit.
 
@@ -94,7 +101,10 @@ class GroupCommitWriter:
                          for _ in range(min(self.MAX_BATCH, len(self.waiting)))]
                 try:
                     with self.sessions() as session:
-                        session.execute(insert(AuditRecord), [values for values, _ in batch])
+                        # Through the driver: an ORM bulk insert cost twice the CPU for one
+                        # row and five times for a batch of 200 (issue 13).
+                        insert_rows(session, AUDIT_TABLE, [
+                            {key: values.get(key) for key in WRITTEN_COLUMNS} for values, _ in batch])
                         session.commit()
                 except Exception:
                     log.exception("could not write %d audit records: %s", len(batch),

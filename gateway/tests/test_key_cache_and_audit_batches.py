@@ -137,3 +137,24 @@ def test_an_audit_failure_is_logged_and_does_not_hold_the_request(sessions, capl
                  error_code=None)
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(AuditRecord)) == 1
+
+
+def test_a_batch_of_audit_rows_lands_as_given_on_both_databases(databases):
+    # Written through the driver (insert_rows): every value as the ORM stored it, a value not
+    # given is NULL, and rows of one batch may leave out different ones.
+    sessions = keys.session_factory(databases.url("gateway"))
+    writer = audit.GroupCommitWriter(sessions)
+    moment = utcnow().replace(microsecond=123456)
+    given = [dict(request_id=f"r{n}", actor_kind="key", actor_id="k", role="office", org_id="a",
+                  method="POST", route="/api/v1/members", object_id=f"o{n}", status=201 + n,
+                  outcome="succeeded", error_code=None, occurred_at=moment) for n in range(3)]
+    del given[1]["object_id"], given[1]["role"]
+    given[2]["error_code"] = "conflict"
+    pool = eventlet.GreenPool(3)
+    list(pool.imap(writer.write, given))
+    with sessions() as session:
+        rows = session.scalars(select(AuditRecord).order_by(AuditRecord.request_id)).all()
+    assert [audit.view(row) | {"id": None} for row in rows] == [
+        {column: values.get(column) for column in audit.COLUMNS} | {
+            "id": None, "occurred_at": moment.isoformat()} for values in given]
+    sessions.kw["bind"].dispose()

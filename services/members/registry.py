@@ -5,13 +5,14 @@ import uuid
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from services.plumbing import phones
 from services.plumbing.caller import Caller
 from services.plumbing.clock import today_in_china
-from services.plumbing.db import Transaction
+from services.plumbing.db import Transaction, is_postgresql
 from services.plumbing.envelope import utcnow
 from services.plumbing.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from services.plumbing.pagination import as_utc, page
@@ -69,13 +70,15 @@ def parse_id_number(raw: str) -> str:
 
 def new_member(data: dict, number: str, home: CachedOrg, host: CachedOrg | None,
                protector: id_numbers.IdProtector, fingerprint: str) -> Member:
-    return Member(**member_values(data, number, home, host, protector, fingerprint))
+    return Member(**member_values(data, number, home.id, host.id if host else None, protector,
+                                  fingerprint))
 
 
-def member_values(data: dict, number: str, home: CachedOrg, host: CachedOrg | None,
+def member_values(data: dict, number: str, home_org_id: str, host_org_id: str | None,
                   protector: id_numbers.IdProtector, fingerprint: str, **columns) -> dict:
     """A new member's columns (one registration builds a Member of them; an import inserts
-    a thousand at once); `columns` adds the import's own."""
+    a thousand at once, its rows checked in a process of their own: see import_worker.py);
+    `columns` adds the import's own. The org units are checked already (check_orgs)."""
     return dict(
         id=str(uuid.uuid4()), name=data["name"].strip(), id_number_hash=fingerprint,
         id_number_encrypted=protector.encrypt(number), id_number_masked=id_numbers.mask(number),
@@ -83,8 +86,8 @@ def member_values(data: dict, number: str, home: CachedOrg, host: CachedOrg | No
         joined_party_on=data.get("joined_party_on"), category=data.get("category"),
         occupation=data.get("occupation"), languages=data.get("languages") or [],
         skills=data.get("skills") or [], notes=data.get("notes"),
-        home_org_id=home.id, host_org_id=host.id if host else None,
-        status=PENDING if host else REGISTERED, giving_total=Decimal("0.00"),
+        home_org_id=home_org_id, host_org_id=host_org_id,
+        status=PENDING if host_org_id else REGISTERED, giving_total=Decimal("0.00"),
         created_at=utcnow(), **columns)
 
 
@@ -109,16 +112,29 @@ def register_member(tx: Transaction, caller: Caller, data: dict,
     session = tx.session
     number = parse_id_number(data["id_number"])
     home, host = check_orgs(session, caller, data["home_org_id"], data["host_org_id"])
-    fingerprint = protector.fingerprint(number)
-    if session.scalar(select(Member.id).where(Member.id_number_hash == fingerprint)):
+    values = member_values(data, number, home.id, host.id if host else None, protector,
+                           protector.fingerprint(number))
+    if not _inserted_unless_registered(session, values):
         raise Conflict("a member with this ID number is already registered",
                        {"id_number": ["already registered"]})
-    member = new_member(data, number, home, host, protector, fingerprint)
-    session.add(member)
-    session.flush()
-    session.add(registration_record(member, caller))
+    session.execute(insert(FlowRecord.__table__), registration_values(
+        values["id"], values["status"], values["host_org_id"], caller))
+    # The row as inserted (nothing is filled in by the database): the reply and the event need
+    # no read back, and no ORM flush.
+    member = Member(**values)
     tx.emit(events.member_registered(member))
     return member
+
+
+def _inserted_unless_registered(session: Session, values: dict) -> bool:
+    """INSERT the member unless its ID number is registered already: the unique index answers
+    in the same statement (no SELECT first), and two registrations of one number at the same
+    moment end as one member and a 409, as one after the other do (PostgreSQL waits for the
+    other transaction, then skips the row if it committed)."""
+    insert_into = postgresql.insert if is_postgresql(session) else sqlite.insert
+    statement = insert_into(Member.__table__).on_conflict_do_nothing(
+        index_elements=[Member.__table__.c.id_number_hash])
+    return session.execute(statement, values).rowcount == 1
 
 
 def visible_member_query(session: Session, caller: Caller):

@@ -101,3 +101,27 @@ def test_what_a_plain_field_dumps_from_a_value_of_its_type_loads_back(field_clas
             dumped = schema.dump({"value": value})
             assert schema.validate(dumped) == {}
             assert _plain_dump(_plain_fields(One), {"value": value}) == dumped
+
+
+def test_a_shape_is_checked_once_across_calls_and_a_misfit_still_fails(monkeypatch):
+    # One event a call (a registration): after the first, its shape is known and the schema
+    # neither dumps nor validates again; a payload of another shape still goes through it.
+    class Once(Schema):
+        member_id = fields.String(required=True)
+        host_org_id = fields.String(required=True, allow_none=True)
+        registered_at = fields.DateTime(required=True)
+
+    contract = EventContract("test", "once", 1, Once)
+    dumps = []
+    real_dump = Once.dump
+    monkeypatch.setattr(Once, "dump", lambda self, obj, **kw: dumps.append(1) or real_dump(self, obj, **kw))
+    payloads = [{"member_id": f"m{i}", "host_org_id": None,
+                 "registered_at": datetime(2026, 12, 1, 8, 0, i, tzinfo=UTC)} for i in range(5)]
+    envelopes = [contract.envelope(p) for p in payloads]
+    assert len(dumps) == 1
+    assert [e["data"] for e in envelopes] == [real_dump(Once(), p) for p in payloads]
+    with pytest.raises(ContractMismatch):
+        contract.envelope({"member_id": None, "host_org_id": None,
+                           "registered_at": datetime(2026, 12, 1, tzinfo=UTC)})
+    with pytest.raises(ContractMismatch):
+        contract.envelope({"member_id": "m", "registered_at": datetime(2026, 12, 1, tzinfo=UTC)})
