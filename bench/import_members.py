@@ -74,11 +74,18 @@ def write_file(path: Path, file_format: str, count: int, home: str, host: str) -
 
 
 # -- the child: one measured import -------------------------------------------------------------
-def peak_rss_kib() -> int:
-    """This process's peak resident memory. (ru_maxrss would not do: Linux keeps it across
+def peak_rss_kib(pid="self") -> int:
+    """A process's peak resident memory. (ru_maxrss would not do: Linux keeps it across
     exec, so a child would report the parent's peak from writing the file.)"""
-    with open("/proc/self/status") as status:
+    with open(f"/proc/{pid}/status") as status:
         return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+
+
+def process_cpu_seconds(pid) -> float:
+    """CPU seconds (user + system) a running process has used so far."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def child(args) -> None:
@@ -90,6 +97,7 @@ def child(args) -> None:
 
     from services.members import bulk
     from services.members.id_numbers import IdProtector
+    from services.members.import_worker import ImportWorkers
     from services.members.models import PLUMBING, ImportBatch
     from services.plumbing.caller import Caller
     from services.plumbing.db import UnitOfWork, make_engine
@@ -102,8 +110,13 @@ def child(args) -> None:
     path = Path(args.file)
     size = path.stat().st_size
     sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+    # As the members service does when it starts: its import workers started and waiting.
+    workers = ImportWorkers(args.workers)
+    workers.start()
+    worker_pids = workers.wait_ready()
     usage = resource.getrusage(resource.RUSAGE_SELF)
     rss_before, cpu_before = peak_rss_kib(), usage.ru_utime + usage.ru_stime
+    worker_cpu_before = sum(process_cpu_seconds(pid) for pid in worker_pids)
     profiler = None
     if args.profile:
         import cProfile
@@ -125,8 +138,11 @@ def child(args) -> None:
         envelope = tx.emitted[-1]
     uploaded = time.perf_counter()
     bulk.run_import(uow, ReceivedEvent.from_envelope(envelope, "members.bench"), batch_id,
-                    protector)
+                    protector, workers if args.workers else None)
     finished = time.perf_counter()
+    worker_cpu = sum(process_cpu_seconds(pid) for pid in worker_pids) - worker_cpu_before
+    worker_rss = max([peak_rss_kib(pid) for pid in worker_pids] or [0])
+    workers.stop()
     if profiler:
         import pstats
         profiler.disable()
@@ -143,6 +159,7 @@ def child(args) -> None:
     rss_peak = peak_rss_kib()
     print(json.dumps({"seconds": finished - started, "upload_seconds": uploaded - started,
                       "cpu_seconds": usage.ru_utime + usage.ru_stime - cpu_before,
+                      "worker_cpu_seconds": worker_cpu, "worker_rss_peak_kib": worker_rss,
                       "rss_before_kib": rss_before, "rss_peak_kib": rss_peak, **counts}))
 
 
@@ -187,6 +204,8 @@ def main(argv=None):
     parser.add_argument("--backends", nargs="+", default=["postgresql", "sqlite"],
                         choices=["postgresql", "sqlite"])
     parser.add_argument("--profile", action="store_true", help="cProfile each child (slower)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="import worker processes, as MEMBER_IMPORT_WORKERS (0: rows checked in-process)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args, rest = parser.parse_known_args(argv)
     if args.child:
@@ -203,7 +222,7 @@ def main(argv=None):
                     path = workdir / f"ledger-{count}.{file_format}"
                     write_file(path, file_format, count, ids["township"], ids["branch"])
                     spec = {"url": url, "county": ids["county"], "file": str(path),
-                            "format": file_format, "profile": args.profile}
+                            "format": file_format, "profile": args.profile, "workers": args.workers}
                     done = subprocess.run(
                         [sys.executable, __file__, "--child", json.dumps(spec)], cwd=REPO,
                         capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
@@ -230,9 +249,11 @@ def report(r):
     rate = r["rows"] / r["seconds"]
     print(f"{r['backend']:10} {r['format']:4} {r['rows']:>7} rows: {r['seconds']:6.2f} s "
           f"(upload {r['upload_seconds']:.2f} s)  {rate:7.0f} rows/s = "
-          f"{rate / TARGET_ROWS_PER_SECOND:.2f} x target (CPU {r['cpu_seconds']:.2f} s of this process: "
-          f"{r['rows'] / r['cpu_seconds']:.0f} rows per CPU second)  peak RSS {r['rss_peak_kib'] / 1024:.0f} MiB "
-          f"(+{(r['rss_peak_kib'] - r['rss_before_kib']) / 1024:.0f} MiB for the import)  "
+          f"{rate / TARGET_ROWS_PER_SECOND:.2f} x target (CPU: service {r['cpu_seconds']:.2f} s + worker "
+          f"{r['worker_cpu_seconds']:.2f} s = {r['rows'] / (r['cpu_seconds'] + r['worker_cpu_seconds']):.0f} "
+          f"rows per CPU second)  peak RSS {r['rss_peak_kib'] / 1024:.0f} MiB "
+          f"(+{(r['rss_peak_kib'] - r['rss_before_kib']) / 1024:.0f} MiB for the import; worker "
+          f"{r['worker_rss_peak_kib'] / 1024:.0f} MiB)  "
           f"{r['status']}: {r['imported']} imported, {r['duplicates']} duplicates, "
           f"{r['invalid']} invalid", flush=True)
 

@@ -126,6 +126,8 @@ def container_config(service: str, database_url: str, amqp_uri: str, **overrides
         "max_workers": 10, "PARENT_CALLS_TRACKED": 10,
         "SERVICE_CONTAINER_CLS": CONTAINER_CLS,
         "EVENT_MAX_RETRIES": 2, "EVENT_RETRY_BASE_SECONDS": 0.1, "OUTBOX_POLL_SECONDS": 0.1,
+        # Imports check their rows in the service (tests that import big files start a worker).
+        "MEMBER_IMPORT_WORKERS": 0,
         "ID_HASH_KEY": "test-hash-key",
         "ID_ENCRYPTION_KEY": "dGVzdC1vbmx5LWlkLWVuY3J5cHRpb24ta2V5LTAwMDA=",
     }

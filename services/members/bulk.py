@@ -10,9 +10,11 @@ and every hop would hold it in memory at once):
    an unreadable file is a 400 at once; then `member_import_requested` is emitted.
 The handler (`run_import`) streams the rows again and imports them BATCH_SIZE at a time, each
 batch one transaction that also moves the progress on, so a crashed run resumes after the last
-committed batch. A batch is prepared (checked like single registrations, members and events
-built: `prepare_rows`), then written (`import_rows`); on PostgreSQL the next batches are
-prepared while one is written. Every row that is not imported (invalid, a duplicate of an
+committed batch. A batch is read and checked like single registrations as far as no database is
+needed (ledger_rows.py; in an import worker process, import_worker.py, while this process
+writes the batch before), then checked against the org units and the rows before, its history
+and events built (`prepare_rows`), then written (`import_rows`); on PostgreSQL the next batch
+is prepared while one is written. Every row that is not imported (invalid, a duplicate of an
 earlier row of the file, or of a registered member) is stored on its own with its values,
 encrypted, for the report and the error file (`error_file`), which has the file's own columns
 plus `source_row` and `reason` and can be fixed and imported again. The staged file is deleted
@@ -20,21 +22,15 @@ when the import ends.
 """
 import base64
 import binascii
-import csv
 import hashlib
-import io
 import json
 import queue
-import tempfile
 import threading
 import time
 import uuid
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import date, datetime
-from itertools import islice
 
-from marshmallow import ValidationError
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
@@ -43,23 +39,23 @@ from services.plumbing.bulk_insert import insert_rows
 from services.plumbing.caller import Caller
 from services.plumbing.db import Transaction, is_postgresql
 from services.plumbing.envelope import utcnow
-from services.plumbing.errors import Conflict, NotFound, ValidationFailed, fields_from_marshmallow
+from services.plumbing.errors import Conflict, NotFound, ValidationFailed
 from services.plumbing.idempotency import record_first_delivery
 from services.plumbing.pagination import as_utc
 from services.plumbing.validation import load
 
-from . import events, id_numbers, spreadsheets
-from .fast_load import FastLoad
+from . import events, ledger_rows
+from .import_worker import ImportWorkers
+from .ledger_rows import CheckedRows, ImportJob, UnreadableFile, open_table, stored_pieces
 from .models import FlowRecord, ImportBatch, ImportFileChunk, ImportRowProblem, Member, OrgUnit
 from .orgs import caller_path, get_org, plausible_id
-from .registry import check_orgs, filtered_members_query, member_values, registration_values
+from .registry import check_orgs, filtered_members_query, registration_values
 from .schemas import (
     ERROR_FILE_COLUMNS,
     EXPORT_ONLY_COLUMNS,
     IMPORT_COLUMNS,
     ImportFileSchema,
     ImportOpenSchema,
-    MemberCreateSchema,
     MemberExportQuerySchema,
 )
 
@@ -70,85 +66,10 @@ EVENT_ROWS = 200           # events made (and checked against their contract) at
 MAX_ROWS = 100000
 EXPORT_LIMIT = 100000
 REPORT_LIMIT = 1000        # problems listed inline in an import's JSON view; the file has all
-SPOOL_BYTES = 4 * 1024 * 1024  # an XLSX file (which must be seekable) beyond this goes to disk
 REQUIRED_COLUMNS = ("name", "id_number", "phone", "home_org_id")
-LIST_COLUMNS = ("languages", "skills")
 # What an export or an error file carries besides the import's own columns: read past.
 IGNORED_COLUMNS = EXPORT_ONLY_COLUMNS + ERROR_FILE_COLUMNS
 INVALID, DUPLICATE_IN_FILE, ALREADY_REGISTERED = "invalid", "duplicate_in_file", "already_registered"
-
-
-class UnreadableFile(Exception):
-    """The file is not the CSV or XLSX it claims to be (found while streaming it)."""
-
-
-# -- reading files as streams -------------------------------------------------------------------
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-class _PieceStream(io.RawIOBase):
-    """A binary stream over an iterator of byte strings: one piece in memory at a time."""
-
-    def __init__(self, pieces):
-        self._pieces = iter(pieces)
-        self._piece = memoryview(b"")
-
-    def readable(self):
-        return True
-
-    def readinto(self, buffer):
-        while not len(self._piece):
-            piece = next(self._pieces, None)
-            if piece is None:
-                return 0
-            self._piece = memoryview(piece)
-        size = min(len(buffer), len(self._piece))
-        buffer[:size] = self._piece[:size]
-        self._piece = self._piece[size:]
-        return size
-
-
-@contextmanager
-def open_table(file_format: str, pieces):
-    """Yields (rows, size_hint): rows iterates the file's rows as lists of cell texts, header
-    first; size_hint is the row count an XLSX sheet declares (None when it does not, and for
-    CSV). A file that turns out unreadable raises UnreadableFile, also midway."""
-    if file_format == "csv":
-        text = io.TextIOWrapper(io.BufferedReader(_PieceStream(pieces), 1 << 16),
-                                encoding="utf-8-sig", newline="")
-        yield _guarded(([c.strip() for c in row] for row in csv.reader(text)), "csv"), None
-        return
-    with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
-        for piece in pieces:
-            spool.write(piece)
-        spool.seek(0)
-        try:
-            book = spreadsheets.open_workbook(spool)
-            sheet = book.worksheets[0]
-            size_hint = sheet.max_row if sheet.max_row and sheet.max_row > 1 else None
-        except Exception as exc:
-            raise UnreadableFile(f"not a readable xlsx file: {type(exc).__name__}") from None
-        try:
-            yield _guarded(([_cell(c) for c in row] for row in spreadsheets.sheet_values(book, sheet)),
-                           "xlsx"), size_hint
-        finally:
-            book.close()
-
-
-def _guarded(rows, file_format):
-    try:
-        yield from rows
-    except Exception as exc:  # any unreadable content: say so, never a 500
-        raise UnreadableFile(f"not a readable {file_format} file: {type(exc).__name__}") from None
 
 
 def check_header(values) -> list[str]:
@@ -162,19 +83,6 @@ def check_header(values) -> list[str]:
                     + [f"column {h} appears more than once" for h in doubled])
         raise ValidationFailed("bad header row", {"header": messages or ["the file has no header row"]})
     return header
-
-
-def stored_pieces(open_session, batch_id: str, protector):
-    """The staged file, decrypted piece by piece (one short read per piece)."""
-    seq = 0
-    while True:
-        with open_session() as session:
-            token = session.scalar(select(ImportFileChunk.content).where(
-                ImportFileChunk.batch_id == batch_id, ImportFileChunk.seq == seq))
-        if token is None:
-            return
-        yield protector.unseal(bytes(token))
-        seq += 1
 
 
 # -- uploading ----------------------------------------------------------------------------------
@@ -297,61 +205,6 @@ def start_import(tx: Transaction, caller: Caller, body: dict, protector) -> Impo
 
 
 # -- importing ----------------------------------------------------------------------------------
-def _row_body(record: dict) -> dict:
-    body = {}
-    for column, value in record.items():
-        if value in ("", None):
-            continue
-        body[column] = [v.strip() for v in value.split(";") if v.strip()] if column in LIST_COLUMNS else value
-    return body
-
-
-class _RowChecker:
-    """Checks rows like a single registration, with what every row of a batch shares looked
-    up once: the schema (compiled: FastLoad, the schema itself for a row it does not pass), and
-    each (home, host) pair's org check."""
-
-    def __init__(self, session: Session, caller: Caller):
-        self.session, self.caller = session, caller
-        self.schema = MemberCreateSchema()
-        self.fast_load = FastLoad(self.schema)
-        self._orgs = {}
-
-    def check(self, body: dict):
-        """(data, number) or raises ValidationFailed with every field's messages."""
-        data = self.fast_load(body)
-        if data is None:
-            try:
-                data = self.schema.load(body)
-            except ValidationError as exc:
-                problems = fields_from_marshmallow(exc.messages)
-                if "id_number" not in problems and body.get("id_number"):
-                    problems.update(self._number_problem(body["id_number"]) or {})
-                raise ValidationFailed("invalid input", problems) from None
-        try:
-            number = id_numbers.normalise(data["id_number"])
-        except id_numbers.InvalidIdNumber as exc:
-            raise ValidationFailed("invalid input", {"id_number": [str(exc)]}) from None
-        pair = (data["home_org_id"], data["host_org_id"])
-        if pair not in self._orgs:
-            try:
-                self._orgs[pair] = check_orgs(self.session, self.caller, *pair)
-            except ValidationFailed as exc:
-                self._orgs[pair] = exc
-        orgs = self._orgs[pair]
-        if isinstance(orgs, ValidationFailed):
-            raise orgs
-        return data, number, orgs
-
-    @staticmethod
-    def _number_problem(raw):
-        try:
-            id_numbers.normalise(raw)
-        except id_numbers.InvalidIdNumber as exc:
-            return {"id_number": [str(exc)]}
-        return None
-
-
 @dataclass
 class _Prepared:
     """A batch of rows checked and turned into what the import writes, all but what only the
@@ -365,56 +218,49 @@ def _problem(batch_id, row_number, values, kind, fields=None, duplicate_of_row=N
             "duplicate_of_row": duplicate_of_row, "member_id": member_id, "values": values}
 
 
-def prepare_rows(session: Session, batch_id: str, columns: list, caller: Caller, first_row: int,
-                 rows: list, protector, pause=None) -> _Prepared:
-    """Checks one batch of rows (numbered from `first_row`; the header is row 1) like single
-    registrations and builds each valid row's member, history record and event. `session`
-    only reads org units (rarely: they are cached). `pause` (if given) is called now and then,
-    so that the import's write of the batch before, waiting for the database, can go on."""
-    header = [h.strip().lower() for h in columns]
-    wanted = [(i, h) for i, h in enumerate(header) if h in IMPORT_COLUMNS]
-    checker = _RowChecker(session, caller)
-    problems = []
-    valid = {}  # fingerprint -> (row number, values, data, number, (home, host))
-    for offset, values in enumerate(rows):
-        if pause and offset % PAUSE_ROWS == PAUSE_ROWS - 1:
+def prepare_rows(session: Session, batch_id: str, caller: Caller, checked: CheckedRows,
+                 pause=None) -> _Prepared:
+    """A batch of checked rows (ledger_rows.check_rows) checked for what needs the database
+    or the rows before (the org units of each, a repeated ID number), and each valid row's
+    history record and event built. `session` only reads org units (rarely: they are cached).
+    `pause` (if given) is called now and then, so that the import's write of the batch before,
+    waiting for the database, can go on."""
+    problems = [_problem(batch_id, row_number, values, INVALID, fields=fields)
+                for row_number, values, fields in checked.invalid]
+    orgs = {}   # (home, host) -> None when both are fine, or the ValidationFailed
+    valid = {}  # fingerprint -> (row number, values, member columns, history record)
+    records = {}  # one history record per (status, host); it differs only by member
+    for position, (row_number, values, member) in enumerate(checked.passed):
+        if pause and position % PAUSE_ROWS == PAUSE_ROWS - 1:
             pause()
-        row_number = first_row + offset
-        if not any(values):
-            continue  # a blank line keeps the row numbers right but is skipped
-        record = {h: (values[i] if i < len(values) else "") for i, h in wanted}
-        try:
-            data, number, orgs = checker.check(_row_body(record))
-        except ValidationFailed as exc:
-            problems.append(_problem(batch_id, row_number, values, INVALID, fields=exc.fields))
+        pair = (member["home_org_id"], member["host_org_id"])
+        if pair not in orgs:
+            try:
+                check_orgs(session, caller, *pair)
+                orgs[pair] = None
+            except ValidationFailed as exc:
+                orgs[pair] = exc
+        if orgs[pair] is not None:
+            problems.append(_problem(batch_id, row_number, values, INVALID, fields=orgs[pair].fields))
             continue
-        fingerprint = protector.fingerprint(number)
+        fingerprint = member["id_number_hash"]
         if fingerprint in valid:
             problems.append(_problem(batch_id, row_number, values, DUPLICATE_IN_FILE,
                                      duplicate_of_row=valid[fingerprint][0]))
             continue
-        valid[fingerprint] = (row_number, values, data, number, orgs)
-    # Column values, not ORM objects: those cost more than the rest of the import together.
-    members = {}
-    records = {}  # one history record per (status, host); it differs only by member
-    for position, (fingerprint, (row_number, values, data, number, (home, host))) in enumerate(valid.items()):
-        if pause and position % PAUSE_ROWS == PAUSE_ROWS - 1:
-            pause()
-        member = member_values(data, number, home, host, protector, fingerprint,
-                               import_batch_id=batch_id, import_row=row_number)
         key = (member["status"], member["host_org_id"])
         if key not in records:
             records[key] = registration_values(None, *key, caller)
-        members[fingerprint] = (row_number, values, member, {**records[key], "member_id": member["id"]})
+        valid[fingerprint] = (row_number, values, member, {**records[key], "member_id": member["id"]})
     prepared = {}
-    fingerprints = list(members)
+    fingerprints = list(valid)
     for start in range(0, len(fingerprints), EVENT_ROWS):
         if pause:
             pause()
         part = fingerprints[start:start + EVENT_ROWS]
-        for fingerprint, event in zip(part, events.members_registered([members[f][2] for f in part]),
+        for fingerprint, event in zip(part, events.members_registered([valid[f][2] for f in part]),
                                       strict=True):
-            prepared[fingerprint] = (*members[fingerprint], event)
+            prepared[fingerprint] = (*valid[fingerprint], event)
     return _Prepared(problems=problems, valid=prepared)
 
 
@@ -468,10 +314,12 @@ def _visible(session: Session, caller: Caller, *org_ids) -> bool:
     return False
 
 
-def run_import(uow, event, batch_id: str, protector) -> None:
+def run_import(uow, event, batch_id: str, protector, workers: ImportWorkers | None = None) -> None:
     """The handler's work: the file streamed from its staged pieces, BATCH_SIZE rows per
     transaction that also moves the progress on. A run that crashed resumes after its last
-    committed batch; the delivery is recorded with the end, so a redelivery then does nothing."""
+    committed batch; the delivery is recorded with the end, so a redelivery then does nothing.
+    With `workers`, the rows are read and checked (ledger_rows) in a worker process of their
+    own while this one writes the batches before: the two halves of a row's cost on two cores."""
     with uow.transaction() as tx:
         batch = tx.session.get(ImportBatch, batch_id, with_for_update=True)
         if batch is None or batch.status in ("done", "failed", "uploading"):
@@ -481,51 +329,51 @@ def run_import(uow, event, batch_id: str, protector) -> None:
             batch.status, batch.started_at = "running", utcnow()
         done_rows, file_format, columns = batch.processed_rows, batch.file_format, batch.columns
         caller = Caller.recorded(batch.actor_key_id, batch.actor_role, batch.org_id)
-        # On PostgreSQL the next batches are read and prepared while this one is written: the
-        # server's work on a batch (inserts into indexed tables) and ours (checks, encryption,
-        # events) each take about as long, on two cores. SQLite works inside this process.
+        # On PostgreSQL the next batches are prepared while this one is written: the server's
+        # work on a batch (inserts into indexed tables) and ours each take a while, on two
+        # cores. SQLite works inside this process.
         ahead = is_postgresql(tx.session)
     failure = None
-    pieces = stored_pieces(uow.read, batch_id, protector)
+    # Read outside the write's transaction: SQLite has one writer, and reading the staged file
+    # needs its own short reads.
+    job = ImportJob(file_format=file_format, columns=columns, skip_rows=done_rows, batch_id=batch_id,
+                    batch_size=BATCH_SIZE, max_rows=MAX_ROWS)
+    checked_batches = workers.checked_batches(job, protector, uow.database_url()) if workers \
+        else ledger_rows.checked_batches(job, stored_pieces(uow.read, batch_id, protector), protector)
+
+    def prepare_next():
+        checked = next(checked_batches, None)
+        if checked is None or checked.over_limit:
+            return (checked.size if checked else 0), None
+        with uow.read() as session:
+            return checked.size, prepare_rows(session, batch_id, caller, checked,
+                                              pause=_pause if ahead else None)
+
+    batches = (_Ahead if ahead else _InTurn)(prepare_next)
     try:
-        with open_table(file_format, pieces) as (rows, _size_hint):
-            next(rows, None)  # the header, checked when the upload finished
-            rows = islice(rows, done_rows, None)
-
-            def read_and_prepare(first_row):
-                # Read outside the write's transaction: SQLite has one writer, and reading the
-                # staged file needs its own short reads.
-                chunk = list(islice(rows, BATCH_SIZE))
-                if not chunk or first_row - 2 + len(chunk) > MAX_ROWS:
-                    return chunk, None
-                with uow.read() as session:
-                    return chunk, prepare_rows(session, batch_id, columns, caller, first_row, chunk,
-                                               protector, pause=_pause if ahead else None)
-
-            batches = (_Ahead if ahead else _InTurn)(read_and_prepare, done_rows + 2)
-            try:
-                while True:
-                    chunk, prepared = batches.next()
-                    if not chunk:
-                        break
-                    if prepared is None:
-                        failure = f"more than {MAX_ROWS} rows: split the file"
-                        break
-                    with uow.transaction() as tx:
-                        batch = tx.session.get(ImportBatch, batch_id, with_for_update=True)
-                        if batch.processed_rows != done_rows:
-                            return  # another delivery of the same event is importing this file
-                        counts = import_rows(tx, batch, prepared, protector)
-                        batch.processed_rows += len(chunk)
-                        batch.total_rows = max(batch.total_rows, batch.processed_rows)
-                        batch.imported += counts["imported"]
-                        batch.duplicates += counts["duplicates"]
-                        batch.invalid += counts["invalid"]
-                    done_rows += len(chunk)
-            finally:
-                batches.close()  # nothing may read the file once it is closed
+        while True:
+            size, prepared = batches.next()
+            if not size:
+                break
+            if prepared is None:
+                failure = f"more than {MAX_ROWS} rows: split the file"
+                break
+            with uow.transaction() as tx:
+                batch = tx.session.get(ImportBatch, batch_id, with_for_update=True)
+                if batch.processed_rows != done_rows:
+                    return  # another delivery of the same event is importing this file
+                counts = import_rows(tx, batch, prepared, protector)
+                batch.processed_rows += size
+                batch.total_rows = max(batch.total_rows, batch.processed_rows)
+                batch.imported += counts["imported"]
+                batch.duplicates += counts["duplicates"]
+                batch.invalid += counts["invalid"]
+            done_rows += size
     except UnreadableFile as exc:
         failure = f"{exc} (from row {done_rows + 2})"
+    finally:
+        batches.close()  # nothing may read the file once it is closed
+        checked_batches.close()
     with uow.transaction() as tx:
         if not record_first_delivery(tx, event):
             return
@@ -537,16 +385,14 @@ def run_import(uow, event, batch_id: str, protector) -> None:
 
 
 class _InTurn:
-    """`produce(first_row)` -> (rows, prepared batch) for one batch after the other, each when
+    """`produce()` -> (rows read, prepared batch) for one batch after the other, each when
     it is asked for."""
 
-    def __init__(self, produce, first_row: int):
-        self._produce, self._first_row = produce, first_row
+    def __init__(self, produce):
+        self._produce = produce
 
     def next(self):
-        chunk, prepared = self._produce(self._first_row)
-        self._first_row += len(chunk)
-        return chunk, prepared
+        return self._produce()
 
     def close(self) -> None:
         pass
@@ -558,8 +404,8 @@ class _Ahead(_InTurn):
     the caller waits for the database, and `_pause` lets the caller go on once the database has
     answered. Its error (an unreadable file) reaches the caller where the batch would have."""
 
-    def __init__(self, produce, first_row: int):
-        super().__init__(produce, first_row)
+    def __init__(self, produce):
+        super().__init__(produce)
         self._ready = queue.Queue(maxsize=1)
         self._stopped = False
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -568,12 +414,12 @@ class _Ahead(_InTurn):
     def _run(self):
         while not self._stopped:
             try:
-                chunk, prepared = super().next()
+                size, prepared = super().next()
             except BaseException as exc:  # handed to the caller in the batch's place
                 self._ready.put((False, exc))
                 return
-            self._ready.put((True, (chunk, prepared)))
-            if not chunk or prepared is None:
+            self._ready.put((True, (size, prepared)))
+            if not size or prepared is None:
                 return
 
     def next(self):

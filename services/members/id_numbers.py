@@ -59,11 +59,16 @@ def birth_date(number: str) -> date:
 
 class IdProtector:
     def __init__(self, hash_key: str, encryption_key: str):
+        self._keys = (hash_key, encryption_key)
         self._hash_key = hash_key.encode()
         key = encryption_key.encode()
         if len(base64.urlsafe_b64decode(key)) != 32:
             raise ValueError("ID_ENCRYPTION_KEY must be 32 url-safe base64-encoded bytes")
         self._fernet = Fernet(key)
+
+    def __reduce__(self):
+        # Sent to an import worker process (over a pipe of its own): the keys, not the cipher.
+        return IdProtector, self._keys
 
     def fingerprint(self, number: str) -> str:
         return hmac.new(self._hash_key, number.encode(), hashlib.sha256).hexdigest()

@@ -1,6 +1,7 @@
 """Entrypoints of the members service. Thin: load the body or query with its schema, call the
 domain modules with plain values, dump the reply."""
 from nameko.dependency_providers import Config
+from nameko.extensions import DependencyProvider
 
 from services.donations import events as donation_events
 from services.plumbing.entrypoints import HealthCheck
@@ -14,11 +15,31 @@ from services.plumbing.validation import load
 from . import activities, bulk, care, events, flows, notices, orgs, registry, reports
 from . import schemas as s
 from .id_numbers import IdProtector
+from .import_worker import ImportWorkers
 from .models import PLUMBING, Base
 
 
 def _caller(wire) -> Caller:
     return Caller.from_wire(wire)
+
+
+class ImportWorkerPool(DependencyProvider):
+    """`self.import_workers`: the import worker processes of this service process (config
+    MEMBER_IMPORT_WORKERS, default 1 kept started; 0 checks an import's rows in this process)."""
+
+    def setup(self):
+        self.workers = ImportWorkers(int(self.container.config.get("MEMBER_IMPORT_WORKERS", 1)))
+
+    def start(self):
+        self.workers.start()
+
+    def stop(self):
+        self.workers.stop()
+
+    kill = stop
+
+    def get_dependency(self, worker_ctx):
+        return self.workers if self.workers.warm else None
 
 
 class MembersService(HealthCheck):
@@ -28,6 +49,7 @@ class MembersService(HealthCheck):
     config = Config()
     metrics = Metrics()
     log_context = LogContext()
+    import_workers = ImportWorkerPool()
 
     def _protector(self) -> IdProtector:
         return IdProtector(self.config["ID_HASH_KEY"], self.config["ID_ENCRYPTION_KEY"])
@@ -365,7 +387,7 @@ class MembersService(HealthCheck):
     @subscribe("members", "member_import_requested")
     def on_member_import_requested(self, event):
         data = events.MEMBER_IMPORT_REQUESTED.load(event)
-        bulk.run_import(self.db, event, data["batch_id"], self._protector())
+        bulk.run_import(self.db, event, data["batch_id"], self._protector(), self.import_workers)
 
     @rpc
     def export_members(self, caller, file_format, params):

@@ -1,16 +1,22 @@
-"""Reading an uploaded XLSX ledger: openpyxl's read-only reader, except for text.
+"""Reading an uploaded XLSX ledger: openpyxl's read-only reader for the workbook, a lean one
+for the sheet's cells.
 
 openpyxl reads every string (an inline string in the sheet, each entry of the shared-strings
-table) by building its rich-text objects (`Text.from_tree`) only to take their plain content:
-about half of its time per cell. Here the same content is read straight from the XML: the
-cell's or entry's `<t>` and the `<t>` of each rich-text run, phonetic runs left out, as
-`Text.content` does. Everything else (numbers, dates by their number format, booleans, errors,
-formulas, missing cells and rows) is openpyxl's own code; tests/test_spreadsheets.py holds the
-two readers to the same values.
+table) by building its rich-text objects (`Text.from_tree`) only to take their plain content,
+and every cell through a dict with its coordinate parsed and its style looked up: most of an
+XLSX import's reading time. Here the cells' values are read straight from the sheet's XML with
+openpyxl's own rules (`WorkSheetParser.parse_cell` in data-only mode: numbers, dates by their
+number format, booleans, errors, ISO dates, formulas' cached values, missing cells and rows) and
+text as `Text.content` gives it: the `<t>` of a string item and of each rich-text run, phonetic
+runs left out. The workbook (sheets, styles, the epoch) is openpyxl's;
+tests/test_spreadsheets.py holds the two readers to the same values.
 """
+from warnings import warn
+
 from openpyxl.reader.excel import ExcelReader
-from openpyxl.utils.cell import coordinate_to_tuple
-from openpyxl.worksheet._reader import FORMULA_TAG, INLINE_STRING, WorkSheetParser
+from openpyxl.utils.cell import column_index_from_string
+from openpyxl.utils.datetime import from_excel, from_ISO8601
+from openpyxl.worksheet._reader import INLINE_STRING, ROW_TAG, VALUE_TAG
 from openpyxl.xml.constants import SHARED_STRINGS, SHEET_MAIN_NS
 from openpyxl.xml.functions import iterparse
 
@@ -50,28 +56,6 @@ class _Reader(ExcelReader):
                 self.shared_strings = read_shared_strings(source)
 
 
-class _SheetParser(WorkSheetParser):
-    def parse_cell(self, element):
-        if element.get("t") != "inlineStr" or (
-                not self.data_only and element.find(FORMULA_TAG) is not None):
-            return super().parse_cell(element)
-        # An inline string, placed as openpyxl places a cell: by its reference, or next.
-        coordinate = element.get("r")
-        style_id = int(element.get("s", 0) or 0)
-        if coordinate:
-            row, column = coordinate_to_tuple(coordinate)
-            self.col_counter = column
-        else:
-            self.col_counter += 1
-            row, column = self.row_counter, self.col_counter
-        value, data_type = None, "inlineStr"
-        item = element.find(INLINE_STRING)
-        if item is not None:
-            value, data_type = plain_text(item), "s"
-        return {"row": row, "column": column, "value": value, "data_type": data_type,
-                "style_id": style_id}
-
-
 def open_workbook(stream):
     """`load_workbook(stream, read_only=True, data_only=True)`, with the faster string table."""
     reader = _Reader(stream, read_only=True, data_only=True)
@@ -87,10 +71,7 @@ def sheet_values(book, sheet):
     expected = 1
     index = 0
     with sheet._get_source() as source:
-        parser = _SheetParser(source, sheet._shared_strings, data_only=True, epoch=book.epoch,
-                              date_formats=book._date_formats,
-                              timedelta_formats=book._timedelta_formats)
-        for index, cells in parser.parse():
+        for index, cells in _cells_by_row(source, sheet._shared_strings, book):
             if max_row is not None and index > max_row:
                 break
             while expected < index:
@@ -107,9 +88,77 @@ def sheet_values(book, sheet):
 def _padded(cells, max_col):
     if not cells and not max_col:
         return ()
-    width = max_col or cells[-1]["column"]
+    width = max_col or cells[-1][0]
     values = [None] * width
-    for cell in cells:
-        if 1 <= cell["column"] <= width:
-            values[cell["column"] - 1] = cell["value"]
+    for column, value in cells:
+        if 1 <= column <= width:
+            values[column - 1] = value
     return tuple(values)
+
+
+def _cells_by_row(source, shared_strings, book):
+    """(row number, [(column, value), ...]) for each `<row>` of a sheet's XML, numbered and
+    valued as openpyxl's WorkSheetParser numbers and values them (data only)."""
+    date_formats, timedelta_formats, epoch = book._date_formats, book._timedelta_formats, book.epoch
+    columns = {}  # column letters -> number
+    row_counter = 0
+    for _event, element in iterparse(source):
+        if element.tag != ROW_TAG:
+            continue
+        number = element.get("r")
+        row_counter = _row_number(number) if number else row_counter + 1
+        column_counter = 0
+        cells = []
+        for cell in element:
+            coordinate = cell.get("r")
+            if coordinate:
+                letters = coordinate.rstrip("0123456789")
+                column = columns.get(letters)
+                if column is None:
+                    column = columns[letters] = column_index_from_string(letters)
+                column_counter = column
+            else:
+                column_counter += 1
+            data_type = cell.get("t", "n")
+            if data_type == "inlineStr":
+                item = cell.find(INLINE_STRING)
+                value = plain_text(item) if item is not None else None
+            else:
+                value = cell.findtext(VALUE_TAG, None) or None
+                if value is not None:
+                    if data_type == "n":
+                        value = _number_or_date(value, cell, date_formats, timedelta_formats, epoch)
+                    elif data_type == "s":
+                        value = shared_strings[int(value)]
+                    elif data_type == "b":
+                        value = bool(int(value))
+                    elif data_type == "d":
+                        value = from_ISO8601(value)
+            cells.append((column_counter, value))
+        element.clear()
+        yield row_counter, cells
+
+
+def _row_number(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        number = float(text)
+        if not number.is_integer():
+            raise ValueError(f"{text} is not a valid row number") from None
+        return int(number)
+
+
+def _number_or_date(text, cell, date_formats, timedelta_formats, epoch):
+    value = float(text) if "." in text or "E" in text or "e" in text else int(text)
+    style_id = cell.get("s", 0)
+    if style_id:
+        style_id = int(style_id)
+    if style_id in date_formats:
+        try:
+            return from_excel(value, epoch, timedelta=style_id in timedelta_formats)
+        except (OverflowError, ValueError):
+            warn(f"Cell {cell.get('r')} is marked as a date but the serial value {value} is outside "
+                 "the limits for dates. The cell will be treated as an error.", stacklevel=2)
+            return "#VALUE!"
+    return value

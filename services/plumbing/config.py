@@ -58,7 +58,7 @@ def event_retry_settings() -> tuple[int, float]:
 # Service-specific settings a deployment may set in the environment; they reach the container
 # config under the same name, and each service reads them with its own default.
 SERVICE_SETTINGS = ("DESK_SWEEP_SECONDS", "DESK_WARNING_SHARE", "DONATION_MAX_AMOUNT",
-                    "DONATION_CLOSING_SECONDS",
+                    "DONATION_CLOSING_SECONDS", "MEMBER_IMPORT_WORKERS",
                     "WEBHOOK_POLL_SECONDS", "WEBHOOK_TIMEOUT_SECONDS", "WEBHOOK_MAX_ATTEMPTS",
                     "WEBHOOK_RETRY_BASE_SECONDS", "WEBHOOK_RETRY_MAX_SECONDS",
                     "WEBHOOK_ALLOWED_NETWORKS")

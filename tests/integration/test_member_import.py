@@ -30,7 +30,8 @@ def backend():
 
 @pytest.fixture
 def world(platform):
-    platform.start("members")
+    # As deployed: the rows are read and checked by an import worker process beside the service.
+    platform.start("members", members={"MEMBER_IMPORT_WORKERS": 1})
     return build_world(platform)
 
 

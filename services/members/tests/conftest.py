@@ -25,7 +25,7 @@ def uow(tmp_path):
 
 @pytest.fixture
 def service(uow):
-    return worker_factory(MembersService, db=uow, config=CONFIG)
+    return worker_factory(MembersService, db=uow, config=CONFIG, import_workers=None)
 
 
 @pytest.fixture

@@ -12,7 +12,9 @@ from sqlalchemy import func, select
 
 from services.members import bulk
 from services.members.fast_load import FastLoad
+from services.members.ledger_rows import FieldChecker
 from services.members.models import PLUMBING, FlowRecord, Member
+from services.members.registry import check_orgs
 from services.members.schemas import MemberCreateSchema, Text
 from services.plumbing.caller import Caller
 from services.plumbing.errors import ValidationFailed
@@ -128,9 +130,11 @@ def test_a_schema_feature_the_compiled_check_does_not_know_turns_it_off():
     assert FastLoad(MemberCreateSchema()).enabled
 
 
-def outcome(checker, body):
+def outcome(checker, session, caller, body):
+    """A row's fields checked as the import checks them, then its org units (bulk.prepare_rows)."""
     try:
-        data, number, orgs = checker.check(dict(body))
+        data, number = checker.check(dict(body))
+        orgs = check_orgs(session, caller, data["home_org_id"], data.get("host_org_id"))
     except ValidationFailed as exc:
         return "invalid", exc.fields
     return "valid", (data, number, orgs)
@@ -148,12 +152,12 @@ def test_import_rows_get_the_same_data_and_messages_with_and_without_the_fast_pa
              {**rows[0], "id_number": "110105180001010013"}]
     seen = set()
     with uow.read() as session:
-        fast, slow = bulk._RowChecker(session, caller), bulk._RowChecker(session, caller)
+        fast, slow = FieldChecker(), FieldChecker()
         slow.fast_load.enabled = False
         for row in rows:
             body = {k: v for k, v in row.items() if v is not None}
-            assert outcome(fast, body) == outcome(slow, body), body
-            seen.add(outcome(slow, body)[0])
+            assert outcome(fast, session, caller, body) == outcome(slow, session, caller, body), body
+            seen.add(outcome(slow, session, caller, body)[0])
     assert seen == {"valid", "invalid"}
 
 

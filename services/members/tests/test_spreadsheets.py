@@ -97,3 +97,40 @@ def test_a_shared_strings_table_reads_as_openpyxl_reads_it():
     expected, fast = both_readers(data)
     assert fast == expected
     assert fast[1] == ("  张 三  ", None, "富文本") and fast[0][1] == "ཚེ་རིང་"
+
+
+def with_sheet_data(data: bytes, sheet_data: str) -> bytes:
+    """An openpyxl file with its sheet's cells replaced by `sheet_data` (the `<row>`s, as other
+    tools write them) and no declared dimension."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                content = re.sub(rb"<sheetData>.*</sheetData>|<sheetData ?/>",
+                                 f"<sheetData>{sheet_data}</sheetData>".encode(), content, flags=re.S)
+                content = re.sub(rb'<dimension ref="[^"]*" ?/>', b"", content)
+            target.writestr(item, content)
+    return out.getvalue()
+
+
+def test_cells_of_every_kind_read_as_openpyxl_reads_them():
+    # A date written by openpyxl gives the workbook a date style (s="1"), used below.
+    data = workbook_bytes(lambda sheet: sheet.append([date(2020, 5, 1)]))
+    sheet_data = (
+        '<row r="1"><c r="A1" t="b"><v>1</v></c><c r="B1" t="b"><v>0</v></c>'
+        '<c r="C1" t="e"><v>#N/A</v></c><c r="D1" t="str"><f>A1&amp;"x"</f><v>TRUEx</v></c>'
+        '<c r="E1" t="d"><v>2020-01-02T03:04:05</v></c><c r="F1"><v>1.5E3</v></c>'
+        '<c r="G1"><v>-12</v></c><c r="H1"><v>0.25</v></c><c r="I1"><f>1+1</f></c></row>'
+        '<row r="3"><c r="A3" s="1"><v>43952</v></c><c r="B3" s="1"><v>43952.5</v></c>'
+        '<c r="C3" s="1"><v>99999999</v></c><c r="D3" t="inlineStr"><is><t>内联</t></is></c>'
+        '<c r="E3" t="inlineStr"></c><c r="F3"><v></v></c></row>'
+        '<row><c><v>7</v></c><c><v>8</v></c><c r="E4"><v>9</v></c><c><v>10</v></c></row>'
+        '<row r="6.0" spans="1:3"><c r="AB6" t="str"><v>far</v></c></row>'
+        '<row r="7"></row>'
+    )
+    expected, fast = both_readers(with_sheet_data(data, sheet_data))
+    assert fast == expected
+    assert fast[0][:3] == (True, False, "#N/A") and fast[2][0] == datetime(2020, 5, 1)
+    assert fast[3][:6] == (7, 8, None, None, 9, 10) and fast[5][27] == "far"
