@@ -1,11 +1,14 @@
 """Resident identity numbers (居民身份证号码, GB 11643-1999): validation, masking, protection."""
 import base64
-import hashlib
 import hmac
+import os
 import re
+import struct
+import time
 from datetime import date
 
 from cryptography.fernet import Fernet
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from services.plumbing.clock import today_in_china
 
@@ -65,16 +68,27 @@ class IdProtector:
         if len(base64.urlsafe_b64decode(key)) != 32:
             raise ValueError("ID_ENCRYPTION_KEY must be 32 url-safe base64-encoded bytes")
         self._fernet = Fernet(key)
+        raw = base64.urlsafe_b64decode(key)
+        self._signing_key, self._aes = raw[:16], algorithms.AES(raw[16:])
 
     def __reduce__(self):
         # Sent to an import worker process (over a pipe of its own): the keys, not the cipher.
         return IdProtector, self._keys
 
     def fingerprint(self, number: str) -> str:
-        return hmac.new(self._hash_key, number.encode(), hashlib.sha256).hexdigest()
+        return hmac.digest(self._hash_key, number.encode(), "sha256").hex()
 
     def encrypt(self, number: str) -> str:
-        return self._fernet.encrypt(number.encode()).decode()
+        """A Fernet token of the number (decrypt() is Fernet's own). Built here from the same
+        primitives, as the Fernet specification lays it out: an import encrypts 100,000 numbers,
+        and Fernet.encrypt's per-call padder and HMAC objects cost as much as the cipher."""
+        data = number.encode()
+        iv = os.urandom(16)
+        padding = 16 - len(data) % 16  # PKCS7
+        encryptor = Cipher(self._aes, modes.CBC(iv)).encryptor()
+        ciphertext = encryptor.update(data + bytes((padding,)) * padding) + encryptor.finalize()
+        signed = b"\x80" + struct.pack(">Q", int(time.time())) + iv + ciphertext
+        return base64.urlsafe_b64encode(signed + hmac.digest(self._signing_key, signed, "sha256")).decode()
 
     def decrypt(self, token: str) -> str:
         return self._fernet.decrypt(token.encode()).decode()

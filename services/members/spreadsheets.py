@@ -8,17 +8,19 @@ XLSX import's reading time. Here the cells' values are read straight from the sh
 openpyxl's own rules (`WorkSheetParser.parse_cell` in data-only mode: numbers, dates by their
 number format, booleans, errors, ISO dates, formulas' cached values, missing cells and rows) and
 text as `Text.content` gives it: the `<t>` of a string item and of each rich-text run, phonetic
-runs left out. The workbook (sheets, styles, the epoch) is openpyxl's;
-tests/test_spreadsheets.py holds the two readers to the same values.
+runs left out. lxml's parser hands over only the elements asked for (`<row>`, `<si>`): with the
+standard library's every element of every cell came back through Python. The workbook (sheets,
+styles, the epoch) is openpyxl's; tests/test_spreadsheets.py holds the two readers to the same
+values.
 """
 from warnings import warn
 
+from lxml import etree
 from openpyxl.reader.excel import ExcelReader
 from openpyxl.utils.cell import column_index_from_string
 from openpyxl.utils.datetime import from_excel, from_ISO8601
 from openpyxl.worksheet._reader import INLINE_STRING, ROW_TAG, VALUE_TAG
 from openpyxl.xml.constants import SHARED_STRINGS, SHEET_MAIN_NS
-from openpyxl.xml.functions import iterparse
 
 TEXT = f"{{{SHEET_MAIN_NS}}}t"
 RUN = f"{{{SHEET_MAIN_NS}}}r"
@@ -38,14 +40,20 @@ def plain_text(node) -> str:
     return "".join(parts)
 
 
+def _elements(source, tag):
+    """Each `tag` element of an XML stream once it is complete; what came before it is freed,
+    so memory stays bounded by one element. No entities resolved, nothing fetched."""
+    for _event, element in etree.iterparse(source, events=("end",), tag=tag, resolve_entities=False,
+                                           no_network=True, huge_tree=False):
+        yield element
+        element.clear(keep_tail=False)
+        while element.getprevious() is not None:
+            del element.getparent()[0]
+
+
 def read_shared_strings(source) -> list[str]:
     """openpyxl's `read_string_table`, without the rich-text objects."""
-    strings = []
-    for _event, node in iterparse(source):
-        if node.tag == STRING_ITEM:
-            strings.append(plain_text(node).replace("x005F_", ""))
-            node.clear()
-    return strings
+    return [plain_text(node).replace("x005F_", "") for node in _elements(source, STRING_ITEM)]
 
 
 class _Reader(ExcelReader):
@@ -102,9 +110,7 @@ def _cells_by_row(source, shared_strings, book):
     date_formats, timedelta_formats, epoch = book._date_formats, book._timedelta_formats, book.epoch
     columns = {}  # column letters -> number
     row_counter = 0
-    for _event, element in iterparse(source):
-        if element.tag != ROW_TAG:
-            continue
+    for element in _elements(source, ROW_TAG):
         number = element.get("r")
         row_counter = _row_number(number) if number else row_counter + 1
         column_counter = 0
@@ -135,7 +141,6 @@ def _cells_by_row(source, shared_strings, book):
                     elif data_type == "d":
                         value = from_ISO8601(value)
             cells.append((column_counter, value))
-        element.clear()
         yield row_counter, cells
 
 

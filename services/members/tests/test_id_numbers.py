@@ -1,4 +1,8 @@
+import pickle
+import time
+
 import pytest
+from cryptography.fernet import Fernet, InvalidToken
 
 from services.members import id_numbers
 from services.members.id_numbers import InvalidIdNumber, check_char, normalise
@@ -55,3 +59,24 @@ def test_protector_round_trip_and_stable_fingerprint():
     assert protector.fingerprint("11010519491231002X") == protector.fingerprint("11010519491231002X")
     assert protector.fingerprint("11010519491231002X") != id_numbers.IdProtector(
         "other", "dGVzdC1vbmx5LWlkLWVuY3J5cHRpb24ta2V5LTAwMDA=").fingerprint("11010519491231002X")
+
+
+def test_an_encrypted_number_is_a_fernet_token_fernet_itself_checks_and_reads():
+    key = "dGVzdC1vbmx5LWlkLWVuY3J5cHRpb24ta2V5LTAwMDA="
+    protector = id_numbers.IdProtector("k", key)
+    fernet = Fernet(key.encode())
+    for number in ("11010519491231002X", "", "1" * 16, "1" * 17, "身份证"):
+        before = int(time.time())
+        token = protector.encrypt(number)
+        assert fernet.decrypt(token.encode()).decode() == number  # HMAC, padding, version checked
+        assert before <= fernet.extract_timestamp(token.encode()) <= int(time.time())
+        assert protector.encrypt(number) != token  # a fresh IV each time
+    with pytest.raises(InvalidToken):  # another key's token is refused
+        Fernet(Fernet.generate_key()).decrypt(protector.encrypt("11010519491231002X").encode())
+
+
+def test_a_protector_sent_to_another_process_keeps_its_keys():
+    protector = id_numbers.IdProtector("k", "dGVzdC1vbmx5LWlkLWVuY3J5cHRpb24ta2V5LTAwMDA=")
+    copy = pickle.loads(pickle.dumps(protector))
+    assert copy.decrypt(protector.encrypt("11010519491231002X")) == "11010519491231002X"
+    assert copy.fingerprint("11010519491231002X") == protector.fingerprint("11010519491231002X")
