@@ -58,15 +58,18 @@ def parse_json(raw: bytes):
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise HttpError(400, "malformed_json", f"the body is not UTF-8: {exc}") from None
-    too_deep = HttpError(400, "malformed_json", f"the body nests deeper than {MAX_DEPTH} levels",
-                         {"_schema": [f"at most {MAX_DEPTH} levels of arrays and objects"]})
     try:
         document = json.loads(text, parse_constant=_reject_constant,
                               object_pairs_hook=_object_without_duplicates)
     except RecursionError:  # the parser gives up safely past Python's recursion limit
-        raise too_deep from None
+        raise _too_deep() from None
     except ValueError as exc:
         raise HttpError(400, "malformed_json", f"the body is not valid JSON: {exc}") from None
     if nesting_depth(document) > MAX_DEPTH:
-        raise too_deep
+        raise _too_deep()
     return document
+
+
+def _too_deep() -> HttpError:
+    return HttpError(400, "malformed_json", f"the body nests deeper than {MAX_DEPTH} levels",
+                     {"_schema": [f"at most {MAX_DEPTH} levels of arrays and objects"]})

@@ -23,7 +23,7 @@ from services.plumbing.providers import Database, LogContext
 from services.plumbing.rpc import Caller, rpc
 from services.plumbing.subscriber import subscribe
 from services.plumbing.timer import configured_timer
-from services.plumbing.validation import load
+from services.plumbing.validation import load, schema_instance
 
 from . import deliveries, events
 from . import schemas as s
@@ -100,14 +100,14 @@ class WebhooksService(HealthCheck, TenancyProjection):
             endpoint = deliveries.create_endpoint(
                 tx.session, Caller.from_wire(caller), data["url"], data["event_types"],
                 AddressPolicy.from_config(self.config))
-            return s.WebhookCreatedSchema().dump(
+            return schema_instance(s.WebhookCreatedSchema).dump(
                 deliveries.endpoint_view(endpoint, with_secret=True))
 
     @rpc
     def list_webhooks(self, caller):
         with self.db.read() as session:
             endpoints = deliveries.list_endpoints(session, Caller.from_wire(caller))
-            return s.WebhookListSchema().dump(
+            return schema_instance(s.WebhookListSchema).dump(
                 {"items": [deliveries.endpoint_view(e) for e in endpoints]})
 
     @rpc
@@ -115,13 +115,13 @@ class WebhooksService(HealthCheck, TenancyProjection):
         with self.db.transaction() as tx:
             endpoint = deliveries.disable_endpoint(tx.session, Caller.from_wire(caller),
                                                    webhook_id)
-            return s.WebhookSchema().dump(deliveries.endpoint_view(endpoint))
+            return schema_instance(s.WebhookSchema).dump(deliveries.endpoint_view(endpoint))
 
     @rpc
     def list_deliveries(self, caller, webhook_id, params):
         query = load(s.DeliveryListQuerySchema, params)
         with self.db.read() as session:
-            return s.DeliveryPageSchema().dump(deliveries.list_deliveries(
+            return schema_instance(s.DeliveryPageSchema).dump(deliveries.list_deliveries(
                 session, Caller.from_wire(caller), webhook_id, query["limit"],
                 query["cursor"], query["status"]))
 
@@ -129,4 +129,4 @@ class WebhooksService(HealthCheck, TenancyProjection):
     def replay_delivery(self, caller, delivery_id):
         with self.db.transaction() as tx:
             delivery = deliveries.replay(tx.session, Caller.from_wire(caller), delivery_id)
-            return s.DeliverySchema().dump(deliveries.delivery_view(tx.session, delivery))
+            return schema_instance(s.DeliverySchema).dump(deliveries.delivery_view(tx.session, delivery))

@@ -59,7 +59,7 @@ class EventContract:
         if event.event_type != self.event_type or event.version != self.version:
             raise ContractMismatch(
                 f"expected {self.event_type} v{self.version}, got {event.event_type} v{event.version}")
-        return self.schema(unknown=EXCLUDE).load(event.data)
+        return schema_instance(self.schema, unknown=EXCLUDE).load(event.data)
 
 
 # Per payload schema: each shape of payload seen (see EventContract.envelopes) and whether its

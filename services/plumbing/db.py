@@ -3,9 +3,11 @@ import logging
 import threading
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import cache
 
 from eventlet.patcher import original
-from sqlalchemy import create_engine, event, exc, insert
+from sqlalchemy import Insert, Table, create_engine, event, exc, insert
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -95,6 +97,22 @@ def _discard_if_closed_by_server(dbapi_connection, _record, _proxy) -> None:
 def is_postgresql(engine_or_session) -> bool:
     bind = engine_or_session.get_bind() if isinstance(engine_or_session, Session) else engine_or_session
     return bind.dialect.name == "postgresql"
+
+
+def insert_unless_present(session: Session, table: Table, *key_columns: str) -> Insert:
+    """INSERT … ON CONFLICT (key_columns) DO NOTHING (PostgreSQL and SQLite both have it): a row
+    whose key is taken is skipped, and the result's rowcount says whether it went in. A
+    concurrent insert of the same key waits for the other transaction (PostgreSQL on the index,
+    SQLite on the write lock) and is skipped if that one commits. Execute it with the row as
+    parameters. Built once per table: a consumer runs one or two per event, and building a
+    statement and its cache key costs SQLAlchemy more than executing one it has seen."""
+    return _insert_unless_present(session.get_bind().dialect.name, table, key_columns)
+
+
+@cache
+def _insert_unless_present(dialect_name: str, table: Table, key_columns: tuple[str, ...]) -> Insert:
+    insert_into = postgresql.insert if dialect_name == "postgresql" else sqlite.insert
+    return insert_into(table).on_conflict_do_nothing(index_elements=[table.c[name] for name in key_columns])
 
 
 def as_stored(session: Session, moment: datetime | None) -> datetime | None:

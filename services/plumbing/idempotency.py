@@ -13,25 +13,19 @@ from datetime import timedelta
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from .db import Transaction, UnitOfWork
+from .db import Transaction, UnitOfWork, insert_unless_present
 from .envelope import ReceivedEvent, utcnow
 from .errors import Conflict
 
 
 def record_first_delivery(tx: Transaction, event: ReceivedEvent) -> bool:
     """True if this consumer has not applied this event yet (and records it now); False for a
-    redelivery. Two concurrent deliveries both see True, but only one commit succeeds: the
-    other fails on the primary key, is retried, and then sees False."""
-    table = tx._tables.processed_events
-    seen = tx.session.execute(
-        select(table.c.event_id).where(table.c.consumer == event.consumer,
-                                       table.c.event_id == event.event_id)
-    ).first()
-    if seen:
-        return False
-    tx.session.execute(insert(table).values(
-        consumer=event.consumer, event_id=event.event_id, processed_at=utcnow()))
-    return True
+    redelivery. One statement: the primary key answers (no SELECT first). Of two concurrent
+    deliveries the second waits for the first's transaction: if that commits, it sees False;
+    if it rolls back, the second goes on as the first."""
+    statement = insert_unless_present(tx.session, tx._tables.processed_events, "consumer", "event_id")
+    return tx.session.execute(statement, {
+        "consumer": event.consumer, "event_id": event.event_id, "processed_at": utcnow()}).rowcount == 1
 
 
 def request_fingerprint(entrypoint: str, args, kwargs) -> str:

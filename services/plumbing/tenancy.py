@@ -7,10 +7,11 @@ and keep these two tables in their own database.
 """
 from dataclasses import dataclass
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, literal, or_, select, update
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from .caller import Caller
+from .db import insert_unless_present
 
 NOTHING = "/nothing/"
 
@@ -52,22 +53,16 @@ class Tenancy:
         self.tables = tables
 
     # -- keeping the projection -------------------------------------------------------------
+    # A unit or member already projected is left as it is: the key answers in the INSERT itself.
     def apply_org_unit_registered(self, session: Session, data: dict) -> None:
-        table = self.tables.org_units
-        if session.execute(select(table.c.org_id).where(table.c.org_id == data["org_id"])).first():
-            return
-        session.execute(insert(table).values(
-            org_id=data["org_id"], parent_id=data["parent_id"], kind=data["kind"],
-            name=data["name"], path=data["path"]))
+        session.execute(insert_unless_present(session, self.tables.org_units, "org_id"), {
+            "org_id": data["org_id"], "parent_id": data["parent_id"], "kind": data["kind"],
+            "name": data["name"], "path": data["path"]})
 
     def apply_member_registered(self, session: Session, data: dict) -> None:
-        table = self.tables.members
-        if session.execute(select(table.c.member_id)
-                           .where(table.c.member_id == data["member_id"])).first():
-            return
-        session.execute(insert(table).values(
-            member_id=data["member_id"], name=data["name"], home_org_id=data["home_org_id"],
-            host_org_id=data["host_org_id"]))
+        session.execute(insert_unless_present(session, self.tables.members, "member_id"), {
+            "member_id": data["member_id"], "name": data["name"],
+            "home_org_id": data["home_org_id"], "host_org_id": data["host_org_id"]})
 
     def apply_member_flow(self, session: Session, data: dict) -> None:
         """A lifecycle step changed where the member belongs (host org, possibly none)."""

@@ -1,0 +1,117 @@
+"""record_first_delivery and the tenancy projection on both databases: the primary key answers
+in one INSERT (no SELECT first); a redelivery, also one arriving while the first delivery's
+transaction is still open, has no second effect; a rolled-back first delivery leaves the event
+to the next."""
+import uuid
+
+import eventlet
+import pytest
+from sqlalchemy import MetaData, event, func, select, text
+from sqlalchemy.orm import sessionmaker
+
+from services.plumbing.db import UnitOfWork, make_engine
+from services.plumbing.envelope import ReceivedEvent, new_envelope
+from services.plumbing.idempotency import record_first_delivery
+from services.plumbing.tables import plumbing_tables
+from services.plumbing.tenancy import Tenancy, tenancy_tables
+
+metadata = MetaData()
+PLUMBING = plumbing_tables(metadata)
+TENANCY = Tenancy(tenancy_tables(metadata))
+
+
+@pytest.fixture
+def engine(backend, tmp_path, request):
+    if backend == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'deliveries.db'}")
+        admin = name = None
+    else:
+        admin = request.getfixturevalue("pg_admin_engine")
+        name = f"t_{uuid.uuid4().hex[:10]}_deliveries"
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        engine = make_engine(admin.url.set(database=name).render_as_string(hide_password=False))
+    try:
+        metadata.create_all(engine)
+        yield engine
+    finally:
+        engine.dispose()
+        if admin is not None:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def uow(engine):
+    return UnitOfWork(sessionmaker(engine, expire_on_commit=False), PLUMBING, trace_id=None)
+
+
+def registered(member_id: str, consumer: str = "desk.on_member_registered") -> ReceivedEvent:
+    return ReceivedEvent.from_envelope(new_envelope("members", "member_registered", 1, {
+        "member_id": member_id, "name": "张三", "home_org_id": "county", "host_org_id": None}),
+        consumer)
+
+
+def project(uow, received: ReceivedEvent, pause: float = 0.0, fail: bool = False) -> bool:
+    """What a consumer does with the event: True if it applied it."""
+    with uow.transaction() as tx:
+        first = record_first_delivery(tx, received)
+        if first:
+            TENANCY.apply_member_registered(tx.session, received.data)
+        eventlet.sleep(pause)
+        if fail:
+            raise RuntimeError("the handler failed after recording the event")
+    return first
+
+
+def rows(uow) -> tuple[int, int]:
+    with uow.read() as session:
+        return (session.scalar(select(func.count()).select_from(PLUMBING.processed_events)),
+                session.scalar(select(func.count()).select_from(TENANCY.tables.members)))
+
+
+def test_a_first_delivery_is_two_inserts_and_a_redelivery_changes_nothing(engine, uow):
+    statements = []
+    event.listen(engine, "before_cursor_execute",
+                 lambda _conn, _cursor, sql, *_args: statements.append(sql.split()[0].upper()))
+    received = registered("m-1")
+    assert project(uow, received)
+    assert [s for s in statements if s != "BEGIN"] == ["INSERT", "INSERT"]  # SQLite: BEGIN IMMEDIATE
+    assert not project(uow, received)
+    assert project(uow, registered("m-1", "donations.on_member_registered"))  # another consumer
+    assert rows(uow) == (2, 1)
+
+
+def test_a_projected_member_is_kept_as_it_was(uow):
+    with uow.transaction() as tx:
+        TENANCY.apply_member_registered(tx.session, {"member_id": "m-1", "name": "张三",
+                                                     "home_org_id": "county", "host_org_id": None})
+        TENANCY.apply_member_registered(tx.session, {"member_id": "m-1", "name": "other",
+                                                     "home_org_id": "x", "host_org_id": "y"})
+    with uow.read() as session:
+        assert session.execute(select(TENANCY.tables.members)).one() == ("m-1", "张三", "county", None, 0)
+
+
+def test_a_redelivery_while_the_first_is_open_waits_and_does_nothing(engine):
+    # The first holds its transaction open after recording the event; the second records it
+    # meanwhile (PostgreSQL: it waits on the key; SQLite: on the write lock), then sees it done.
+    def deliver(pause):
+        return project(UnitOfWork(sessionmaker(engine, expire_on_commit=False), PLUMBING, None),
+                       received, pause)
+
+    received = registered("m-1")
+    pool = eventlet.GreenPool(2)
+    first = pool.spawn(deliver, 0.3)
+    eventlet.sleep(0.05)
+    second = pool.spawn(deliver, 0)
+    assert (first.wait(), second.wait()) == (True, False)
+    assert rows(UnitOfWork(sessionmaker(engine), PLUMBING, None)) == (1, 1)
+
+
+def test_a_rolled_back_first_delivery_leaves_the_event_to_the_next(uow):
+    received = registered("m-1")
+    with pytest.raises(RuntimeError):
+        project(uow, received, fail=True)
+    assert rows(uow) == (0, 0)
+    assert project(uow, received)
+    assert rows(uow) == (1, 1)
