@@ -60,7 +60,8 @@ from .schemas import (
 )
 
 CHUNK_BYTES = 1024 * 1024  # the most one staging RPC carries (before base64)
-BATCH_SIZE = 2000          # rows per transaction of the background import (about 0.4 s)
+BATCH_SIZE = 2000          # rows per transaction of the background import (about 0.4 s; the
+                           # first and last ones fewer: ledger_rows.batch_sizes)
 PAUSE_ROWS = 10            # rows prepared between two pauses while a write waits (_Ahead)
 EVENT_ROWS = 200           # events made (and checked against their contract) at once
 MAX_ROWS = 100000
@@ -328,6 +329,7 @@ def run_import(uow, event, batch_id: str, protector, workers: ImportWorkers | No
         if batch.status == "queued":
             batch.status, batch.started_at = "running", utcnow()
         done_rows, file_format, columns = batch.processed_rows, batch.file_format, batch.columns
+        total_rows = batch.total_rows
         caller = Caller.recorded(batch.actor_key_id, batch.actor_role, batch.org_id)
         # On PostgreSQL the next batches are prepared while this one is written: the server's
         # work on a batch (inserts into indexed tables) and ours each take a while, on two
@@ -337,7 +339,7 @@ def run_import(uow, event, batch_id: str, protector, workers: ImportWorkers | No
     # Read outside the write's transaction: SQLite has one writer, and reading the staged file
     # needs its own short reads.
     job = ImportJob(file_format=file_format, columns=columns, skip_rows=done_rows, batch_id=batch_id,
-                    batch_size=BATCH_SIZE, max_rows=MAX_ROWS)
+                    batch_size=BATCH_SIZE, max_rows=MAX_ROWS, total_rows=total_rows)
     checked_batches = workers.checked_batches(job, protector, uow.database_url()) if workers \
         else ledger_rows.checked_batches(job, stored_pieces(uow.read, batch_id, protector), protector)
 

@@ -104,7 +104,8 @@ def open_table(file_format: str, pieces):
         except Exception as exc:
             raise UnreadableFile(f"not a readable xlsx file: {type(exc).__name__}") from None
         try:
-            yield _guarded(([_cell(c) for c in row] for row in spreadsheets.sheet_values(book, sheet)),
+            yield _guarded(([c.strip() if type(c) is str else _cell(c) for c in row]
+                            for row in spreadsheets.sheet_values(book, sheet)),
                            "xlsx"), size_hint
         finally:
             book.close()
@@ -206,19 +207,39 @@ class ImportJob:
     batch_id: str
     batch_size: int
     max_rows: int
+    total_rows: int = 0  # as the upload counted them (0: not known)
+
+
+RAMP_ROWS = 250  # the smallest batch of the ramps (see batch_sizes)
+
+
+def batch_sizes(job: ImportJob):
+    """How many rows each batch takes: `job.batch_size`, but the first ones smaller (250, 500,
+    1,000, …) and so the last ones when the row count is known (…, 500, 250): the service
+    waits for the first batch to be checked, and only it works on the last one, so small
+    batches there keep the two processes busy together for longer."""
+    floor = min(job.batch_size, RAMP_ROWS)
+    ramp_up, done = floor, job.skip_rows
+    while True:
+        size = min(job.batch_size, ramp_up)
+        if job.total_rows:
+            size = min(size, max(floor, (job.total_rows - done) // 2))
+        yield size
+        done += size
+        ramp_up *= 2
 
 
 def checked_batches(job: ImportJob, pieces, protector):
-    """The file's rows after the header and the rows done, checked `job.batch_size` at a time
-    (CheckedRows; one with over_limit when the file goes on past `job.max_rows`). Raises
+    """The file's rows after the header and the rows done, checked in batches (CheckedRows of
+    `batch_sizes`; one with over_limit when the file goes on past `job.max_rows`). Raises
     UnreadableFile where the file turns out unreadable."""
     checker = FieldChecker()
     with open_table(job.file_format, pieces) as (rows, _size_hint):
         next(rows, None)  # the header, checked when the upload finished
         rows = islice(rows, job.skip_rows, None)
         first_row = job.skip_rows + 2
-        while True:
-            chunk = list(islice(rows, job.batch_size))
+        for size in batch_sizes(job):
+            chunk = list(islice(rows, size))
             if not chunk:
                 return
             if first_row - 2 + len(chunk) > job.max_rows:

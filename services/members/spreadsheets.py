@@ -34,7 +34,7 @@ def plain_text(node) -> str:
         if child.tag == TEXT:
             parts.append(child.text or "")
         elif child.tag == RUN:
-            text = child.find(TEXT)
+            text = next(child.iterchildren(TEXT), None)
             if text is not None:
                 parts.append(text.text or "")
     return "".join(parts)
@@ -43,12 +43,14 @@ def plain_text(node) -> str:
 def _elements(source, tag):
     """Each `tag` element of an XML stream once it is complete; what came before it is freed,
     so memory stays bounded by one element. No entities resolved, nothing fetched."""
+    done = 0
     for _event, element in etree.iterparse(source, events=("end",), tag=tag, resolve_entities=False,
                                            no_network=True, huge_tree=False):
         yield element
         element.clear(keep_tail=False)
-        while element.getprevious() is not None:
-            del element.getparent()[0]
+        done += 1
+        if done % 256 == 0:  # the emptied elements before this one, a few hundred at a time
+            del element.getparent()[:-1]
 
 
 def read_shared_strings(source) -> list[str]:
@@ -126,11 +128,13 @@ def _cells_by_row(source, shared_strings, book):
             else:
                 column_counter += 1
             data_type = cell.get("t", "n")
+            # (iterchildren(tag) filters in C; find() would parse its path in Python each time)
             if data_type == "inlineStr":
-                item = cell.find(INLINE_STRING)
+                item = next(cell.iterchildren(INLINE_STRING), None)
                 value = plain_text(item) if item is not None else None
             else:
-                value = cell.findtext(VALUE_TAG, None) or None
+                value = next(cell.iterchildren(VALUE_TAG), None)
+                value = (value.text or None) if value is not None else None
                 if value is not None:
                     if data_type == "n":
                         value = _number_or_date(value, cell, date_formats, timedelta_formats, epoch)

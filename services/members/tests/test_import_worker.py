@@ -6,6 +6,7 @@ import base64
 import csv
 import hashlib
 import io
+import itertools
 import os
 import signal
 import subprocess
@@ -18,7 +19,7 @@ from sqlalchemy import func, select
 
 from services.members import bulk
 from services.members.import_worker import ImportWorkers, WorkerFailed
-from services.members.ledger_rows import ImportJob, UnreadableFile
+from services.members.ledger_rows import ImportJob, UnreadableFile, batch_sizes
 from services.members.models import FlowRecord, Member
 from services.members.service import MembersService
 from services.plumbing.caller import Caller
@@ -151,7 +152,7 @@ def test_a_file_the_worker_finds_unreadable_midway_is_said_so_and_the_worker_is_
     with pytest.raises(UnreadableFile, match="not a readable csv file"):
         for checked in workers.checked_batches(job, protector, uow.database_url()):
             seen.append(checked.size)
-    assert seen and all(size == 500 for size in seen) and sum(seen) < len(rows)
+    assert seen[:2] == [250, 500] and sum(seen) < len(rows)  # (the first batches ramp up)
     assert workers.wait_ready() == [pid]
 
 
@@ -197,3 +198,18 @@ def _running(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+@pytest.mark.parametrize(("skip", "total", "sizes"), [
+    (0, 0, [250, 500, 1000, 2000, 2000]),                 # count not known: ramp up only
+    (0, 10000, [250, 500, 1000, 2000, 2000, 2000, 1125, 562, 281, 250]),
+    (0, 300, [250, 250]),                                   # never under 250 rows
+    (4000, 5000, [250, 375, 250, 250]),                     # a resumed import ramps up again
+])
+def test_the_first_and_last_batches_are_smaller(skip, total, sizes):
+    job = ImportJob(file_format="csv", columns=HEADER, skip_rows=skip, batch_id="b",
+                    batch_size=2000, max_rows=100000, total_rows=total)
+    assert list(itertools.islice(batch_sizes(job), len(sizes))) == sizes
+    small = ImportJob(file_format="csv", columns=HEADER, skip_rows=0, batch_id="b", batch_size=4,
+                      max_rows=100, total_rows=20)
+    assert list(itertools.islice(batch_sizes(small), 6)) == [4] * 6  # tests' tiny batches as they are
