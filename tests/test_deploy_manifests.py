@@ -58,7 +58,7 @@ ID_KEY_PROCESSES = {"members", "services_desk", "donations"}
 # Every environment variable a platform container may be given (all are read by the code).
 APP_ENV = ({"AMQP_URI", "GATEWAY_RPC_TIMEOUT_SECONDS", "LIUDONG_MAX_WORKERS",
             "LIUDONG_EVENT_MAX_RETRIES", "GATEWAY_HOST", "GATEWAY_PORT", "LIUDONG_VAR_DIR",
-            "RABBITMQ_MANAGEMENT_URL", "LIUDONG_LOCAL_RUN"}
+            "RABBITMQ_MANAGEMENT_URL", "LIUDONG_LOCAL_RUN", "MEMBER_IMPORT_WORKERS"}
            | ID_KEYS | set(DB_URL.values()) | {f"{p.upper()}_METRICS_PORT" for p in PROCESSES})
 
 # Metric name as scraped -> its labels (besides job and instance).
@@ -408,6 +408,10 @@ def test_k8s_deployments_run_the_processes(k8s):
             f"{process} gets another process's database"
         for setting in ("LIUDONG_MAX_WORKERS", "LIUDONG_EVENT_MAX_RETRIES"):
             assert setting in env
+        # members' import worker processes: its setting, and room for a second core
+        assert ("MEMBER_IMPORT_WORKERS" in env) == (process == "members")
+        if process == "members":
+            assert str(container["resources"]["limits"]["cpu"]) == "2"
         if process in ID_KEY_PROCESSES:
             assert ID_KEYS <= set(env), process
         else:

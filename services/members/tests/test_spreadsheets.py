@@ -50,32 +50,11 @@ def test_inline_strings_numbers_dates_and_gaps_read_as_openpyxl_reads_them():
 def with_shared_strings(data: bytes, strings_xml: str, cells: dict[str, str]) -> bytes:
     """An openpyxl file rewritten as Excel writes it: cells `cells` (reference → index into the
     shared-strings table) replace the sheet's data."""
-    source = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as target:
-        for item in source.infolist():
-            content = source.read(item.filename)
-            if item.filename == "xl/worksheets/sheet1.xml":
-                rows = {}
-                for ref, index in cells.items():
-                    rows.setdefault(int(re.sub(r"[A-Z]", "", ref)), []).append(
-                        f'<c r="{ref}" t="s"><v>{index}</v></c>')
-                data_xml = "".join(f'<row r="{n}">{"".join(cs)}</row>' for n, cs in sorted(rows.items()))
-                content = re.sub(rb"<sheetData>.*</sheetData>|<sheetData ?/>",
-                                 f"<sheetData>{data_xml}</sheetData>".encode(), content, flags=re.S)
-                content = re.sub(rb'<dimension ref="[^"]*" ?/>', b"", content)
-            elif item.filename == "[Content_Types].xml":
-                content = content.replace(b"</Types>", (
-                    b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
-                    b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>'))
-            elif item.filename == "xl/_rels/workbook.xml.rels":
-                content = content.replace(b"</Relationships>", (
-                    b'<Relationship Id="rIdS" Type="http://schemas.openxmlformats.org/'
-                    b'officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/>'
-                    b"</Relationships>"))
-            target.writestr(item, content)
-        target.writestr("xl/sharedStrings.xml", strings_xml)
-    return out.getvalue()
+    rows = {}
+    for ref, index in cells.items():
+        rows.setdefault(int(re.sub(r"[A-Z]", "", ref)), []).append(f'<c r="{ref}" t="s"><v>{index}</v></c>')
+    sheet_data = "".join(f'<row r="{n}">{"".join(cs)}</row>' for n, cs in sorted(rows.items()))
+    return with_sheet_data(data, sheet_data, strings_xml)
 
 
 def test_a_shared_strings_table_reads_as_openpyxl_reads_it():
@@ -99,9 +78,9 @@ def test_a_shared_strings_table_reads_as_openpyxl_reads_it():
     assert fast[1] == ("  张 三  ", None, "富文本") and fast[0][1] == "ཚེ་རིང་"
 
 
-def with_sheet_data(data: bytes, sheet_data: str) -> bytes:
+def with_sheet_data(data: bytes, sheet_data: str, strings_xml: str | None = None) -> bytes:
     """An openpyxl file with its sheet's cells replaced by `sheet_data` (the `<row>`s, as other
-    tools write them) and no declared dimension."""
+    tools write them), no declared dimension, and the shared-strings table `strings_xml`."""
     source = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as target:
@@ -111,7 +90,18 @@ def with_sheet_data(data: bytes, sheet_data: str) -> bytes:
                 content = re.sub(rb"<sheetData>.*</sheetData>|<sheetData ?/>",
                                  f"<sheetData>{sheet_data}</sheetData>".encode(), content, flags=re.S)
                 content = re.sub(rb'<dimension ref="[^"]*" ?/>', b"", content)
+            elif strings_xml and item.filename == "[Content_Types].xml":
+                content = content.replace(b"</Types>", (
+                    b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+                    b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>'))
+            elif strings_xml and item.filename == "xl/_rels/workbook.xml.rels":
+                content = content.replace(b"</Relationships>", (
+                    b'<Relationship Id="rIdS" Type="http://schemas.openxmlformats.org/'
+                    b'officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/>'
+                    b"</Relationships>"))
             target.writestr(item, content)
+        if strings_xml:
+            target.writestr("xl/sharedStrings.xml", strings_xml)
     return out.getvalue()
 
 

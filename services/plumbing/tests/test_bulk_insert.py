@@ -1,7 +1,6 @@
 """insert_rows writes what a Core INSERT of the same rows writes, on PostgreSQL and on SQLite:
 the same values read back (JSON columns as the same text), the same errors, in the session's
 own transaction."""
-import uuid
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -23,13 +22,12 @@ from sqlalchemy import (
     func,
     insert,
     select,
-    text,
 )
 from sqlalchemy.orm import Session
 
 from services.plumbing.bulk_insert import insert_rows
-from services.plumbing.db import make_engine
 from services.plumbing.tables import BigIntId
+from services.plumbing.tests.scratch import scratch_engine
 
 metadata = MetaData()
 probe = Table(
@@ -66,24 +64,8 @@ def rows(prefix: str) -> list[dict]:
 
 @pytest.fixture
 def engine(backend, tmp_path, request):
-    if backend == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'probe.db'}")
-        metadata.create_all(engine)
+    with scratch_engine(backend, tmp_path, request, metadata, "bulk") as engine:
         yield engine
-        engine.dispose()
-        return
-    admin = request.getfixturevalue("pg_admin_engine")
-    name = f"t_{uuid.uuid4().hex[:10]}_bulk"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(admin.url.set(database=name).render_as_string(hide_password=False))
-    try:
-        metadata.create_all(engine)
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def stored(engine, prefix: str) -> list[tuple]:

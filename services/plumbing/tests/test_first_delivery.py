@@ -2,18 +2,18 @@
 in one INSERT (no SELECT first); a redelivery, also one arriving while the first delivery's
 transaction is still open, has no second effect; a rolled-back first delivery leaves the event
 to the next."""
-import uuid
 
 import eventlet
 import pytest
-from sqlalchemy import MetaData, event, func, select, text
+from sqlalchemy import MetaData, event, func, select
 from sqlalchemy.orm import sessionmaker
 
-from services.plumbing.db import UnitOfWork, make_engine
+from services.plumbing.db import UnitOfWork
 from services.plumbing.envelope import ReceivedEvent, new_envelope
 from services.plumbing.idempotency import record_first_delivery
 from services.plumbing.tables import plumbing_tables
 from services.plumbing.tenancy import Tenancy, tenancy_tables
+from services.plumbing.tests.scratch import scratch_engine
 
 metadata = MetaData()
 PLUMBING = plumbing_tables(metadata)
@@ -22,24 +22,8 @@ TENANCY = Tenancy(tenancy_tables(metadata))
 
 @pytest.fixture
 def engine(backend, tmp_path, request):
-    if backend == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'deliveries.db'}")
-        admin = name = None
-    else:
-        admin = request.getfixturevalue("pg_admin_engine")
-        name = f"t_{uuid.uuid4().hex[:10]}_deliveries"
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        engine = make_engine(admin.url.set(database=name).render_as_string(hide_password=False))
-    try:
-        metadata.create_all(engine)
+    with scratch_engine(backend, tmp_path, request, metadata, "deliveries") as engine:
         yield engine
-    finally:
-        engine.dispose()
-        if admin is not None:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
 
 @pytest.fixture
 def uow(engine):

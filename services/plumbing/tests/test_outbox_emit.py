@@ -1,14 +1,14 @@
 """Transaction.emit / emit_all on both databases: one event (one set of parameters), a few (one
 executemany) and a bulk import's batch (insert_rows) write the same outbox rows."""
-import uuid
 
 import pytest
-from sqlalchemy import MetaData, select, text
+from sqlalchemy import MetaData, select
 from sqlalchemy.orm import sessionmaker
 
-from services.plumbing.db import BULK_EMIT, Transaction, make_engine
+from services.plumbing.db import BULK_EMIT, Transaction
 from services.plumbing.envelope import new_envelope
 from services.plumbing.tables import plumbing_tables
+from services.plumbing.tests.scratch import scratch_engine
 
 metadata = MetaData()
 TABLES = plumbing_tables(metadata)
@@ -16,24 +16,8 @@ TABLES = plumbing_tables(metadata)
 
 @pytest.fixture
 def sessions(backend, tmp_path, request):
-    if backend == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'outbox.db'}")
-        admin = name = None
-    else:
-        admin = request.getfixturevalue("pg_admin_engine")
-        name = f"t_{uuid.uuid4().hex[:10]}_outbox"
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        engine = make_engine(admin.url.set(database=name).render_as_string(hide_password=False))
-    try:
-        metadata.create_all(engine)
+    with scratch_engine(backend, tmp_path, request, metadata, "outbox") as engine:
         yield sessionmaker(engine, expire_on_commit=False)
-    finally:
-        engine.dispose()
-        if admin is not None:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
 
 def envelope(n: int) -> dict:
     return new_envelope("test", "thing_happened", 1, {"n": n, "name": "党员", "note": None})
