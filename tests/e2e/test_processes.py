@@ -233,6 +233,60 @@ def test_metrics_pages_parse_as_prometheus_text(stack, orgs):
 
 
 
+def _import_workers_of(pid: int) -> list[int]:
+    """The import worker processes a process started (its children running import_worker)."""
+    workers = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat[1]) == pid and stat[0] != "Z" and b"services.members.import_worker" in cmdline:
+            workers.append(int(entry.name))
+    return workers
+
+
+def test_an_upload_is_checked_by_the_members_import_worker_which_ends_with_its_service(stack, orgs):
+    """A CSV ledger uploaded as a browser form sends it, imported by the members process with
+    its import worker; kill -9 of members ends the worker too, and a new members process has
+    one of its own."""
+    base, processes = stack["base"], stack["processes"]
+    members = processes.procs["members"]
+    workers = wait_for(lambda: _import_workers_of(members.pid), timeout=20,
+                       message="members to start its import worker")
+    rows = [["name", "id_number", "phone", "home_org_id", "host_org_id"]] + [
+        [f"党员{i}", id_number(100 + i, "513228"), "13900000001", orgs["county"], orgs["branch"]]
+        for i in range(300)]
+    rows[10][1] = rows[10][1][:-1] + ("0" if rows[10][1][-1] != "0" else "1")  # a wrong check digit
+    content = "\n".join(",".join(row) for row in rows).encode()
+    response = orgs["office"].post(f"{base}/member-imports",
+                                   files={"file": ("黑水县台账.csv", content, "text/csv")})
+    assert response.status_code == 202, response.text
+
+    def finished():
+        batch = orgs["office"].get(f"{base}/member-imports/{response.json()['id']}").json()
+        return batch if batch["status"] in ("done", "failed") else None
+
+    batch = wait_for(finished, timeout=60, interval=0.3, message="the import to finish")
+    assert (batch["status"], batch["imported"], batch["invalid"]) == ("done", 299, 1)
+    assert [e["row"] for e in batch["errors"]] == [11]
+    assert _import_workers_of(members.pid) == workers  # the same worker, kept for the next import
+
+    members.kill()
+    members.wait()
+    wait_for(lambda: all(not Path(f"/proc/{pid}").exists()
+                         or (Path(f"/proc/{pid}") / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+                         for pid in workers), timeout=15, message="the worker to leave with its service")
+    processes.start("members")
+    wait_for(lambda: _import_workers_of(processes.procs["members"].pid), timeout=30,
+             message="the new members process to start its import worker")
+    wait_for(lambda: requests.get(f"{base}/health", timeout=5).status_code == 200, timeout=60,
+             interval=0.5, message="the platform to be healthy again")
+
+
 def test_a_stopped_service_is_503_and_health_says_so(stack, orgs):
     """Last in this module: it stops donations."""
     processes = stack["processes"]
