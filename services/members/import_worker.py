@@ -83,9 +83,9 @@ class _Worker:
     def __init__(self):
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_REPO), env.get("PYTHONPATH")]))
+        # The service's own working directory: a relative SQLite path means the same file.
         self.process = subprocess.Popen([sys.executable, "-m", "services.members.import_worker"],
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
-                                        cwd=str(_REPO))
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
         self._ready = False
 
     def alive(self) -> bool:

@@ -37,13 +37,16 @@ class UnreadableFile(Exception):
 
 # -- reading files as streams -------------------------------------------------------------------
 def stored_pieces(open_session, batch_id: str, protector):
-    """The staged file, decrypted piece by piece (one short read per piece)."""
+    """The staged file, decrypted piece by piece (one short read per piece). No piece at all
+    is an error, never an empty file: the file is deleted only with the import's end."""
     seq = 0
     while True:
         with open_session() as session:
             token = session.scalar(select(ImportFileChunk.content).where(
                 ImportFileChunk.batch_id == batch_id, ImportFileChunk.seq == seq))
         if token is None:
+            if seq == 0:
+                raise UnreadableFile("the staged file is not in the database")
             return
         yield protector.unseal(bytes(token))
         seq += 1
@@ -114,6 +117,8 @@ def open_table(file_format: str, pieces):
 def _guarded(rows, file_format):
     try:
         yield from rows
+    except UnreadableFile:
+        raise
     except Exception as exc:  # any unreadable content: say so, never a 500
         raise UnreadableFile(f"not a readable {file_format} file: {type(exc).__name__}") from None
 

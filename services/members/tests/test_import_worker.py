@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from services.members import bulk
 from services.members.import_worker import ImportWorkers, WorkerFailed
 from services.members.ledger_rows import ImportJob, UnreadableFile, batch_sizes
-from services.members.models import FlowRecord, Member
+from services.members.models import FlowRecord, ImportFileChunk, Member
 from services.members.service import MembersService
 from services.plumbing.caller import Caller
 
@@ -213,3 +213,17 @@ def test_the_first_and_last_batches_are_smaller(skip, total, sizes):
     small = ImportJob(file_format="csv", columns=HEADER, skip_rows=0, batch_id="b", batch_size=4,
                       max_rows=100, total_rows=20)
     assert list(itertools.islice(batch_sizes(small), 6)) == [4] * 6  # tests' tiny batches as they are
+
+
+@pytest.mark.parametrize("with_worker", [False, True], ids=["in the service", "in a worker"])
+def test_an_import_whose_staged_file_is_gone_fails_saying_so_never_done_with_nothing(
+        uow, w, workers, with_worker):
+    service = worker_factory(MembersService, db=uow, config=CONFIG,
+                             import_workers=workers if with_worker else None)
+    county, batch_id, event = import_file(service, uow, w, csv_body(ledger(w, 30)))
+    with uow.transaction() as tx:  # as if the worker read another database than the service
+        tx.session.execute(ImportFileChunk.__table__.delete())
+    service.on_member_import_requested(event)
+    report = service.get_import(county, batch_id)
+    assert (report["status"], report["imported"]) == ("failed", 0)
+    assert report["failure"].startswith("the staged file is not in the database")
