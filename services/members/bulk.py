@@ -340,8 +340,12 @@ def run_import(uow, event, batch_id: str, protector, workers: ImportWorkers | No
     # needs its own short reads.
     job = ImportJob(file_format=file_format, columns=columns, skip_rows=done_rows, batch_id=batch_id,
                     batch_size=BATCH_SIZE, max_rows=MAX_ROWS, total_rows=total_rows)
-    checked_batches = workers.checked_batches(job, protector, uow.database_url()) if workers \
-        else ledger_rows.checked_batches(job, stored_pieces(uow.read, batch_id, protector), protector)
+
+    def local_pieces():
+        return stored_pieces(uow.read, batch_id, protector)
+
+    checked_batches = workers.checked_batches(job, protector, uow.database_url(), local_pieces) \
+        if workers else ledger_rows.checked_batches(job, local_pieces(), protector)
 
     def prepare_next():
         checked = next(checked_batches, None)

@@ -65,11 +65,11 @@ class IdProtector:
         self._keys = (hash_key, encryption_key)
         self._hash_key = hash_key.encode()
         key = encryption_key.encode()
-        if len(base64.urlsafe_b64decode(key)) != 32:
+        raw = base64.urlsafe_b64decode(key)
+        if len(raw) != 32:
             raise ValueError("ID_ENCRYPTION_KEY must be 32 url-safe base64-encoded bytes")
         self._fernet = Fernet(key)
-        raw = base64.urlsafe_b64decode(key)
-        self._signing_key, self._aes = raw[:16], algorithms.AES(raw[16:])
+        self._signing_key, self._aes = raw[:16], algorithms.AES(raw[16:])  # Fernet's halves
 
     def __reduce__(self):
         # Sent to an import worker process (over a pipe of its own): the keys, not the cipher.

@@ -163,13 +163,13 @@ class ImportWorkers:
         for worker in idle:
             worker.stop()
 
-    def checked_batches(self, job, protector, database_url: str):
-        """What ledger_rows.checked_batches gives for the staged file of `job`, from a worker
-        (in this process when none can be started)."""
+    def checked_batches(self, job, protector, database_url: str, local_pieces):
+        """What ledger_rows.checked_batches gives for the staged file of `job`, from a worker;
+        when none can be started, in this process from `local_pieces()` (the file as this
+        process reads it)."""
         worker = self._take()
         if worker is None:
-            yield from ledger_rows.checked_batches(job, _stored_pieces(database_url, job, protector),
-                                                   protector)
+            yield from ledger_rows.checked_batches(job, local_pieces(), protector)
             return
         try:
             yield from worker.run(job, protector, database_url)
@@ -209,7 +209,7 @@ class ImportWorkers:
 _ENGINES = {}  # database URL -> engine, kept from one job to the next
 
 
-def _stored_pieces(database_url: str, job, protector):
+def _worker_pieces(database_url: str, job, protector):
     if database_url not in _ENGINES:
         _ENGINES[database_url] = make_engine(database_url)
     return ledger_rows.stored_pieces(sessionmaker(_ENGINES[database_url]), job.batch_id, protector)
@@ -255,7 +255,7 @@ def main() -> None:
         _kind, job, protector, database_url = message
         sender = _Sender(sink)
         try:
-            for checked in ledger_rows.checked_batches(job, _stored_pieces(database_url, job, protector),
+            for checked in ledger_rows.checked_batches(job, _worker_pieces(database_url, job, protector),
                                                        protector):
                 sender.put(("checked", checked))
             outcome = ("done",)

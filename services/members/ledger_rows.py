@@ -21,10 +21,10 @@ from sqlalchemy import select
 
 from services.plumbing.errors import ValidationFailed, fields_from_marshmallow
 
-from . import id_numbers, spreadsheets
+from . import spreadsheets
 from .fast_load import FastLoad
 from .models import ImportFileChunk
-from .registry import member_values
+from .registry import member_values, parse_id_number
 from .schemas import IMPORT_COLUMNS, MemberCreateSchema
 
 SPOOL_BYTES = 4 * 1024 * 1024  # an XLSX file (which must be seekable) beyond this goes to disk
@@ -153,18 +153,14 @@ class FieldChecker:
                 if "id_number" not in problems and body.get("id_number"):
                     problems.update(_number_problem(body["id_number"]) or {})
                 raise ValidationFailed("invalid input", problems) from None
-        try:
-            number = id_numbers.normalise(data["id_number"])
-        except id_numbers.InvalidIdNumber as exc:
-            raise ValidationFailed("invalid input", {"id_number": [str(exc)]}) from None
-        return data, number
+        return data, parse_id_number(data["id_number"])
 
 
 def _number_problem(raw):
     try:
-        id_numbers.normalise(raw)
-    except id_numbers.InvalidIdNumber as exc:
-        return {"id_number": [str(exc)]}
+        parse_id_number(raw)
+    except ValidationFailed as exc:
+        return exc.fields
     return None
 
 

@@ -6,13 +6,12 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from services.plumbing import phones
 from services.plumbing.caller import Caller
 from services.plumbing.clock import today_in_china
-from services.plumbing.db import Transaction, is_postgresql
+from services.plumbing.db import Transaction, insert_unless_present
 from services.plumbing.envelope import utcnow
 from services.plumbing.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from services.plumbing.pagination import as_utc, page
@@ -114,7 +113,10 @@ def register_member(tx: Transaction, caller: Caller, data: dict,
     home, host = check_orgs(session, caller, data["home_org_id"], data["host_org_id"])
     values = member_values(data, number, home.id, host.id if host else None, protector,
                            protector.fingerprint(number))
-    if not _inserted_unless_registered(session, values):
+    # The unique index answers in the same statement (no SELECT first): two registrations of
+    # one number at the same moment end as one member and a 409, as one after the other do.
+    if session.execute(insert_unless_present(session, Member.__table__, "id_number_hash"),
+                       values).rowcount != 1:
         raise Conflict("a member with this ID number is already registered",
                        {"id_number": ["already registered"]})
     session.execute(insert(FlowRecord.__table__), registration_values(
@@ -124,17 +126,6 @@ def register_member(tx: Transaction, caller: Caller, data: dict,
     member = Member(**values)
     tx.emit(events.member_registered(member))
     return member
-
-
-def _inserted_unless_registered(session: Session, values: dict) -> bool:
-    """INSERT the member unless its ID number is registered already: the unique index answers
-    in the same statement (no SELECT first), and two registrations of one number at the same
-    moment end as one member and a 409, as one after the other do (PostgreSQL waits for the
-    other transaction, then skips the row if it committed)."""
-    insert_into = postgresql.insert if is_postgresql(session) else sqlite.insert
-    statement = insert_into(Member.__table__).on_conflict_do_nothing(
-        index_elements=[Member.__table__.c.id_number_hash])
-    return session.execute(statement, values).rowcount == 1
 
 
 def visible_member_query(session: Session, caller: Caller):

@@ -150,7 +150,7 @@ def test_a_file_the_worker_finds_unreadable_midway_is_said_so_and_the_worker_is_
                     batch_size=500, max_rows=5000)
     seen = []
     with pytest.raises(UnreadableFile, match="not a readable csv file"):
-        for checked in workers.checked_batches(job, protector, uow.database_url()):
+        for checked in workers.checked_batches(job, protector, uow.database_url(), _not_here):
             seen.append(checked.size)
     assert seen[:2] == [250, 500] and sum(seen) < len(rows)  # (the first batches ramp up)
     assert workers.wait_ready() == [pid]
@@ -190,6 +190,10 @@ def test_a_worker_leaves_when_its_service_goes():
     while time.monotonic() < deadline and _running(worker):
         time.sleep(0.05)
     assert not _running(worker)
+
+
+def _not_here():
+    raise AssertionError("the worker reads the file, not the service")
 
 
 def _running(pid: int) -> bool:
