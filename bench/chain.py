@@ -15,8 +15,9 @@ how long the outboxes took to drain after each write load.
     PYTHONWARNINGS=ignore .venv/bin/python bench/chain.py [--seconds 10] [--connections 10]
         [--only register get ...] [--profile DIR]
 
---profile DIR: `py-spy record` on the members process and the gateway during the
-registration load, flame graphs (SVG) and raw samples written to DIR.
+--profile DIR: `py-spy record` on every platform process during each scenario's load, raw
+samples (collapsed stacks) written to DIR as <process>-<scenario>.txt (--profile-svg: flame
+graphs too).
 """
 import argparse
 import json
@@ -49,6 +50,7 @@ WRITES = ("register", "submit", "gift")
 BROKER_HOST = "127.0.0.1:5672"
 SERIALS_PER_RUN = 200_000  # 200 birth days of 1,000 numbers: more than one run ever sends
 runs_started = 0
+PROFILE_SVG = False
 
 
 class SharedBroker:
@@ -190,7 +192,8 @@ def first_member_url(list_url: str, headers: dict) -> str:
     return f"{list_url}/{items[0]['id']}"
 
 
-def run_scenarios(name: str, targets: dict, only, seconds, connections, after_write) -> dict:
+def run_scenarios(name: str, targets: dict, only, seconds, connections, after_write,
+                  meter: "CpuMeter") -> dict:
     results = {}
     for scenario in only:
         url, headers, body = targets[scenario]
@@ -198,9 +201,12 @@ def run_scenarios(name: str, targets: dict, only, seconds, connections, after_wr
             url = first_member_url(targets["list"][0], targets["list"][1])
         mode = {"get": "read", "list": "read"}.get(scenario, scenario)
         wrk(url, mode, WARM_UP_SECONDS, connections, headers, body)
+        before = meter.snapshot()
         result = wrk(url, mode, seconds, connections, headers, body)
         if scenario in WRITES:
-            result.update(after_write())
+            result.update(after_write())  # the consumers' work on the load's events counts too
+        result["cpu_ms_per_request"] = CpuMeter.per_request_ms(before, meter.snapshot(),
+                                                               result["requests"])
         results[scenario] = result
         print(f"[{name}] {scenario}: {result}", flush=True)
     return results
@@ -255,18 +261,78 @@ def naive_event_lag(naive: Naive) -> dict:
             "p99_ms": round(percentile(lags, 99), 1)}
 
 
+# -- CPU per request, by process ------------------------------------------------------------------
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> list[str] | None:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def process_cpu_seconds(pid: int | None, with_reaped_children: bool = False) -> float:
+    """user + system CPU of one process (all its threads); with its exited children's too
+    (PostgreSQL's backends come and go: their time is added to the postmaster's when reaped)."""
+    fields = _stat(pid) if pid else None
+    if fields is None:
+        return 0.0
+    ticks = int(fields[11]) + int(fields[12])
+    if with_reaped_children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / CLOCK_TICKS
+
+
+def children(parent: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            fields = _stat(int(entry))
+            if fields is not None and int(fields[1]) == parent:
+                found.append(int(entry))
+    return found
+
+
+class CpuMeter:
+    """CPU seconds spent by each part of a chain over one load: its own processes (by name),
+    the PostgreSQL cluster (postmaster, its live backends and the ones that exited) and the
+    RabbitMQ broker. Divided by the requests served, it says where a request's CPU goes, which
+    holds still on a busy machine better than requests/s does."""
+
+    def __init__(self, pids, postmaster: int):
+        self.pids = pids  # name -> pid, read at each snapshot (a restarted process has a new one)
+        self.postmaster = postmaster
+
+    def snapshot(self) -> dict:
+        taken = {name: process_cpu_seconds(pid) for name, pid in self.pids().items()}
+        taken["postgresql"] = process_cpu_seconds(self.postmaster, True) + sum(
+            process_cpu_seconds(child) for child in children(self.postmaster))
+        taken["rabbitmq"] = sum(process_cpu_seconds(int(pid)) for pid in subprocess.run(
+            ["pgrep", "-f", "beam.smp"], capture_output=True, text=True).stdout.split())
+        return taken
+
+    @staticmethod
+    def per_request_ms(before: dict, after: dict, requests_served: int) -> dict:
+        return {name: round((after[name] - before.get(name, 0.0)) * 1000
+                            / max(requests_served, 1), 2) for name in after}
+
+
 # -- profiling -----------------------------------------------------------------------------------
-def start_profiles(stack: Stack, directory: Path, seconds: float) -> list:
+def start_profiles(stack: Stack, directory: Path, scenario: str, seconds: float) -> list:
+    """py-spy on every platform process for one scenario: raw collapsed stacks (one line per
+    stack with its sample count; `--profile-svg` adds flame graphs, at twice the sampling cost)."""
     directory.mkdir(parents=True, exist_ok=True)
     spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    formats = (("raw", "txt"), ("flamegraph", "svg")) if PROFILE_SVG else (("raw", "txt"),)
     profiles = []
-    for name in ("members-0", "gateway"):
-        pid = stack.supervisor.pid(name)
-        for fmt, suffix in (("flamegraph", "svg"), ("raw", "txt")):
+    for name, pid in supervised_pids(stack.supervisor).items():
+        for fmt, suffix in formats:
             profiles.append(subprocess.Popen(
                 [spy, "record", "--pid", str(pid), "--duration", str(int(seconds)),
                  "--rate", "100", "--format", fmt, "--output",
-                 str(directory / f"{name}-register.{suffix}"), "--nonblocking"],
+                 str(directory / f"{name}-{scenario}.{suffix}"), "--nonblocking"],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     return profiles
 
@@ -285,15 +351,34 @@ def print_table(platform: dict, naive: dict) -> None:
               f"{p['rps'] / n['rps']:.2f} | {p['p99_ms'] / n['p99_ms']:.2f} | {p['statuses']} |")
 
 
+def print_cpu_table(name: str, results: dict) -> None:
+    parts = list(next(iter(results.values()))["cpu_ms_per_request"])
+    print(f"\nCPU ms per request, {name} (writes include the consumers' work until caught up)")
+    print("| scenario | " + " | ".join(parts) + " | total |")
+    print("|---" * (len(parts) + 2) + "|")
+    for scenario, result in results.items():
+        cpu = result["cpu_ms_per_request"]
+        print(f"| {scenario} | " + " | ".join(f"{cpu.get(part, 0):.2f}" for part in parts)
+              + f" | {sum(cpu.values()):.2f} |")
+
+
+def supervised_pids(supervisor) -> dict:
+    return {name: supervisor.pid(name) for name in supervisor.processes}
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--connections", type=int, default=10)
     parser.add_argument("--only", nargs="+", choices=SCENARIOS, default=list(SCENARIOS))
     parser.add_argument("--skip-naive", action="store_true")
-    parser.add_argument("--profile", type=Path, help="py-spy flame graphs of the registration "
-                                                     "load go to this directory")
+    parser.add_argument("--profile-svg", action="store_true",
+                        help="with --profile: flame graphs (SVG) as well as raw samples")
+    parser.add_argument("--profile", type=Path, help="py-spy samples of every platform process "
+                                                     "during each scenario's load go to this directory")
     args = parser.parse_args(argv)
+    global PROFILE_SVG
+    PROFILE_SVG = args.profile_svg
     if "get" in args.only and "register" not in args.only:
         args.only.insert(0, "register")  # a member to read
     if not shutil.which("wrk"):
@@ -327,26 +412,35 @@ def main(argv=None) -> None:
             wait_until(naive.caught_up, 120, "the naive projection to catch up", 0.05)
             return {"projection_caught_up_s": round(time.monotonic() - begun, 2)}
 
+        postmaster = int(Path(data_dir, "postmaster.pid").read_text().split()[0])
+        platform_meter = CpuMeter(lambda: supervised_pids(stack.supervisor), postmaster)
+        naive_meter = naive and CpuMeter(lambda: supervised_pids(naive.supervisor), postmaster)
+
         # Scenario by scenario, the platform then the naive chain right after it: on a shared
         # machine the load of other work changes by the minute, and a ratio is only fair
         # between runs close in time.
         platform, naive_results = {}, {}
         for scenario in args.only:
-            profiles = (start_profiles(stack, args.profile, WARM_UP_SECONDS + args.seconds)
-                        if args.profile and scenario == "register" else [])
+            profiles = (start_profiles(stack, args.profile, scenario,
+                                       WARM_UP_SECONDS + args.seconds) if args.profile else [])
             platform |= run_scenarios("platform", platform_targets(stack, world), [scenario],
-                                      args.seconds, args.connections, after_platform_write)
+                                      args.seconds, args.connections, after_platform_write,
+                                      platform_meter)
             for profile in profiles:
                 profile.wait(60)
             if naive is not None:
                 naive_results |= run_scenarios("naive", naive_targets(naive), [scenario],
-                                               args.seconds, args.connections, after_naive_write)
+                                               args.seconds, args.connections, after_naive_write,
+                                               naive_meter)
         lag = platform_event_lag(stack)
         print(f"[platform] event lag member.registered -> desk projection: {lag}", flush=True)
         naive_lag = naive_event_lag(naive) if naive is not None else None
         if naive_lag:
             print(f"[naive] event lag created -> projection: {naive_lag}", flush=True)
         print_table(platform, naive_results)
+        print_cpu_table("platform", platform)
+        if naive_results:
+            print_cpu_table("naive chain", naive_results)
         print(f"\nevent lag, member registered -> desk projection: p50 {lag['p50_ms']} ms, "
               f"p99 {lag['p99_ms']} ms over {lag['events']} events"
               + (f" (naive chain: p50 {naive_lag['p50_ms']} ms, p99 {naive_lag['p99_ms']} ms)"

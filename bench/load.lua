@@ -73,8 +73,8 @@ function done(summary, latency, requests)
    for status, n in pairs(total) do
       table.insert(parts, string.format('"%d": %d', status, n))
    end
-   io.write(string.format('BENCH {"rps": %.2f, "p50_ms": %.2f, "p99_ms": %.2f, "statuses": {%s}}\n',
-                          summary.requests / (summary.duration / 1e6),
+   io.write(string.format('BENCH {"requests": %d, "rps": %.2f, "p50_ms": %.2f, "p99_ms": %.2f, "statuses": {%s}}\n',
+                          summary.requests, summary.requests / (summary.duration / 1e6),
                           latency:percentile(50) / 1000, latency:percentile(99) / 1000,
                           table.concat(parts, ", ")))
 end
