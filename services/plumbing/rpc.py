@@ -8,8 +8,16 @@ An `org_id` of None means platform-wide (admin and ops keys that belong to no or
 import functools
 import logging
 
+from nameko.amqp.publish import Publisher
+from nameko.constants import (
+    AMQP_SSL_CONFIG_KEY,
+    AMQP_URI_CONFIG_KEY,
+    DEFAULT_SERIALIZER,
+    LOGIN_METHOD_CONFIG_KEY,
+    SERIALIZER_CONFIG_KEY,
+)
 from nameko.exceptions import deserialize_to_instance
-from nameko.rpc import Rpc, RpcConsumer
+from nameko.rpc import Responder, Rpc, RpcConsumer, get_rpc_exchange
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -24,9 +32,34 @@ for _error in ALL_ERRORS:
     deserialize_to_instance(_error)
 
 
+class UnconfirmedReplyPublisher(Publisher):
+    use_confirms = False
+
+
+class UnconfirmedResponder(Responder):
+    """nameko's responder, sending the reply without waiting for a publisher confirm (issue 13:
+    the wait was a broker round trip per call). A confirm would promise little: replies go to
+    the caller's exclusive, non-durable reply queue, which a broker restart loses anyway. A
+    reply lost on the way is the caller's timeout (a 504 at the gateway, retried with the same
+    Idempotency-Key, which gets the first reply back), as it was with confirms."""
+
+    publisher_cls = UnconfirmedReplyPublisher
+
+
 class QuorumRpcConsumer(RpcConsumer):
     """nameko's RPC consumer on the quorum request queue the topology step declares (nameko's
-    own would re-declare it as classic, which the broker refuses)."""
+    own would re-declare it as classic, which the broker refuses); replies go unconfirmed."""
+
+    def handle_result(self, message, result, exc_info):
+        # nameko's RpcConsumer.handle_result with our responder
+        config = self.container.config
+        responder = UnconfirmedResponder(
+            config[AMQP_URI_CONFIG_KEY], get_rpc_exchange(config),
+            config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER), message,
+            ssl=config.get(AMQP_SSL_CONFIG_KEY), login_method=config.get(LOGIN_METHOD_CONFIG_KEY))
+        result, exc_info = responder.send_response(result, exc_info)
+        self.queue_consumer.ack_message(message)
+        return result, exc_info
 
     def setup(self):
         if self.queue is None:

@@ -104,3 +104,37 @@ def test_an_unreachable_broker_tells_the_client_when_to_retry(amqp_uri, gateway_
     response = Client(gateway).get("/api/v1/members", headers={
         "Authorization": f"Bearer {office_key(gateway_db)}"})
     assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+
+
+class EchoMembers:
+    name = "members"
+
+    @rpc
+    def list_members(self, caller, params):
+        return {"items": [params], "next_cursor": None}
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_replies_go_without_publisher_confirms_and_arrive(amqp_uri, gateway_db, monkeypatch):
+    """Issue 13: a confirm per reply was a broker round trip per call and promised little (the
+    reply queue is the caller's, non-durable). Every reply still reaches its caller."""
+    import nameko.amqp.publish
+    producers = []
+    real_get_producer = nameko.amqp.publish.get_producer
+
+    def recording_get_producer(amqp_uri, confirms=True, *args, **kwargs):
+        producers.append(confirms)
+        return real_get_producer(amqp_uri, confirms, *args, **kwargs)
+
+    monkeypatch.setattr(nameko.amqp.publish, "get_producer", recording_get_producer)
+    runner = ServiceRunner(container_config("members", "sqlite://", amqp_uri))
+    runner.add_service(EchoMembers)
+    runner.start()
+    try:
+        gateway = build_gateway(amqp_uri, gateway_db)
+        answers = [gateway.client.call("members", "list_members", {}, {"n": n}) for n in range(5)]
+        assert [a["items"][0]["n"] for a in answers] == list(range(5))
+        # five requests (the gateway's, unconfirmed since earlier) and five replies: none confirmed
+        assert producers == [False] * 10
+    finally:
+        runner.stop()
