@@ -121,6 +121,21 @@ def in_scope(session: Session, caller: Caller, org: OrgUnit | None) -> bool:
     return prefix is None or org.path.startswith(prefix)
 
 
+def member_in_scope(session: Session, caller: Caller, home_org_id: str | None,
+                    host_org_id: str | None) -> bool:
+    """Dual management for one member already read: its home unit or its host unit lies in
+    the caller's subtree. Answered from the org-unit cache, where a list needs the SQL clause
+    (`visible_members_clause`); the two agree (test_registry)."""
+    prefix = caller_path(session, caller)
+    if prefix is None:
+        return True
+    for org_id in (home_org_id, host_org_id):
+        org = cached_org(session, org_id) if org_id else None
+        if org is not None and org.path.startswith(prefix):
+            return True
+    return False
+
+
 def visible_orgs_subquery(prefix: str):
     return select(OrgUnit.id).where(OrgUnit.path.startswith(prefix, autoescape=True))
 

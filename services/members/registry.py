@@ -18,7 +18,17 @@ from services.plumbing.pagination import as_utc, page
 
 from . import events, id_numbers
 from .models import FlowRecord, Member, OrgUnit
-from .orgs import HOME_KINDS, HOST_KINDS, CachedOrg, cached_org, get_org, in_scope, plausible_id, visible_members_clause
+from .orgs import (
+    HOME_KINDS,
+    HOST_KINDS,
+    CachedOrg,
+    cached_org,
+    get_org,
+    in_scope,
+    member_in_scope,
+    plausible_id,
+    visible_members_clause,
+)
 
 # The flow lifecycle's states (see flows.py for the transitions).
 REGISTERED = "registered"      # in the registry, not flowed out (or never flowed)
@@ -135,13 +145,16 @@ def visible_member_query(session: Session, caller: Caller):
 
 
 def get_member(session: Session, caller: Caller, member_id: str, for_update=False) -> Member:
+    """The member by its key, then its scope from the org-unit cache: one statement, where the
+    scope as SQL first read the caller's whole subtree (issue 13)."""
     if not plausible_id(member_id):
         raise NotFound("member not found")
-    query = visible_member_query(session, caller).where(Member.id == member_id)
+    query = select(Member).where(Member.id == member_id)
     if for_update:
         query = query.with_for_update()
     member = session.scalar(query)
-    if member is None:
+    if member is None or not member_in_scope(session, caller, member.home_org_id,
+                                             member.host_org_id):
         raise NotFound("member not found")
     return member
 

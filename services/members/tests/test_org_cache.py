@@ -6,7 +6,7 @@ from sqlalchemy import update
 
 from services.members import orgs
 from services.members.models import OrgUnit
-from services.plumbing.errors import Conflict, ValidationFailed
+from services.plumbing.errors import Conflict, NotFound, ValidationFailed
 
 from .world import ADMIN, office, register
 
@@ -49,3 +49,28 @@ def test_a_unit_closed_by_another_replica_is_seen_within_the_bound(service, w, u
     now[0] += orgs.ORG_CACHE_SECONDS + 0.1
     with pytest.raises(ValidationFailed):
         register(service, w, 2)
+
+
+def test_one_members_scope_from_the_cache_agrees_with_the_list_clause(service, w, uow):
+    """get_member reads the member by its key and decides its scope from the cached units;
+    lists decide it in SQL (visible_members_clause). Every caller, every member: the same."""
+    from services.members.registry import visible_member_query
+    from services.plumbing.caller import Caller
+    members = [register(service, w, 1),
+               register(service, w, 2, host_org_id=w["other_branch"]["id"]),
+               register(service, w, 3, host_org_id=None),
+               register(service, w, 4, home_org_id=w["township"]["id"],
+                        host_org_id=w["branch2"]["id"])]
+    callers = [ADMIN] + [office(w[name]) for name in w]
+    with uow.read() as session:
+        for caller_dict in callers:
+            caller = Caller.of_key(caller_dict["key_id"], caller_dict["role"], caller_dict["org_id"])
+            in_sql = set(session.scalars(visible_member_query(session, caller)
+                                         .with_only_columns(orgs.Member.id)))
+            by_cache = {m["id"] for m in members
+                        if orgs.member_in_scope(session, caller, m["home_org_id"], m["host_org_id"])}
+            assert by_cache == in_sql, caller_dict
+    # and the entrypoint says so: a member outside the caller's subtree is not found
+    assert service.get_member(office(w["other_branch"]), members[1]["id"])["id"] == members[1]["id"]
+    with pytest.raises(NotFound):
+        service.get_member(office(w["other_branch"]), members[0]["id"])
