@@ -9,6 +9,7 @@ does not know (a `KnownSchedule`). Three sources, in order:
 import math
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 
 import chinese_calendar
 
@@ -16,12 +17,19 @@ import chinese_calendar
 from services.plumbing.clock import CHINA  # noqa: F401  (imported from here by older code)
 
 
-def chinese_calendar_knows(day: date) -> bool:
+@lru_cache(maxsize=8192)
+def chinese_calendar_workday(day: date) -> bool | None:
+    """chinese-calendar's answer for `day`, None for a year it does not know. Remembered: a
+    deadline counts up to sixty days, one by one, and the library checks its arguments on every
+    call (a quarter of a desk request's CPU under load before this; issue 13)."""
     try:
-        chinese_calendar.is_workday(day)
+        return chinese_calendar.is_workday(day)
     except NotImplementedError:
-        return False
-    return True
+        return None
+
+
+def chinese_calendar_knows(day: date) -> bool:
+    return chinese_calendar_workday(day) is not None
 
 
 def chinese_calendar_year(year: int) -> tuple[dict, dict]:
@@ -51,8 +59,9 @@ class WorkingCalendar:
 
     def is_working_day(self, day: date) -> tuple[bool, bool]:
         """(working?, estimated?)"""
-        if chinese_calendar_knows(day):
-            return chinese_calendar.is_workday(day), False
+        known = chinese_calendar_workday(day)
+        if known is not None:
+            return known, False
         if day.year in self.schedule.years:
             if day in self.schedule.days:
                 return self.schedule.days[day], False
