@@ -52,27 +52,27 @@ class WebhooksService(HealthCheck, TenancyProjection):
                 deliveries.fan_out(tx.session, event.event_id, event.event_type, event.version,
                                    event.occurred_at, data)
 
-    @subscribe("members", "member_flowed_out")
+    @subscribe("members", "member_flowed_out", batched=True)
     def forward_member_flowed_out(self, event):
         self._fan_out(event)
 
-    @subscribe("members", "member_flow_accepted")
+    @subscribe("members", "member_flow_accepted", batched=True)
     def forward_member_flow_accepted(self, event):
         self._fan_out(event)
 
-    @subscribe("members", "member_moved")
+    @subscribe("members", "member_moved", batched=True)
     def forward_member_moved(self, event):
         self._fan_out(event)
 
-    @subscribe("members", "member_returned")
+    @subscribe("members", "member_returned", batched=True)
     def forward_member_returned(self, event):
         self._fan_out(event)
 
-    @subscribe("services_desk", "home_task_created")
+    @subscribe("services_desk", "home_task_created", batched=True)
     def forward_home_task_created(self, event):
         self._fan_out(event)
 
-    @subscribe("donations", "campaign_closed")
+    @subscribe("donations", "campaign_closed", batched=True)
     def forward_campaign_closed(self, event):
         self._fan_out(event)
 

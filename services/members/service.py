@@ -412,12 +412,12 @@ class MembersService(HealthCheck):
             return schema_instance(s.FlowReportSchema).dump(reports.flow_report(session, _caller(caller), query))
 
     # -- events ---------------------------------------------------------------------------------
-    @subscribe("donations", "donation_received")
+    @subscribe("donations", "donation_received", batched=True)
     def on_donation_received(self, event):
         data = donation_events.DONATION_RECEIVED.load(event)
         self._credit_giving(event, data["member_id"], data["amount"])
 
-    @subscribe("donations", "donation_voided")
+    @subscribe("donations", "donation_voided", batched=True)
     def on_donation_voided(self, event):
         # Additive and never clamped: if the gift's own event is retried after its void, the
         # total dips below the truth for a moment and then ends right.

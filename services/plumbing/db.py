@@ -135,7 +135,7 @@ class Transaction:
     def __init__(self, session: Session, tables: PlumbingTables, trace_id: str | None):
         self.session = session
         self._tables = tables
-        self._trace_id = trace_id
+        self.trace_id = trace_id
         self.emitted: list[dict] = []
 
     def emit(self, envelope: dict) -> None:
@@ -150,7 +150,7 @@ class Transaction:
         rows = [{
             "event_id": envelope["event_id"], "event_type": envelope["event_type"],
             "version": envelope["version"], "producer": envelope["producer"], "occurred_at": now,
-            "envelope": envelope, "request_id": self._trace_id, "attempts": 0,  # the column's old name
+            "envelope": envelope, "request_id": self.trace_id, "attempts": 0,  # the column's old name
         } for envelope in envelopes]
         if len(rows) >= BULK_EMIT:
             insert_rows(self.session, self._tables.outbox, rows)
@@ -174,7 +174,7 @@ class UnitOfWork:
                  idempotency_key: str | None = None):
         self._session_factory = session_factory
         self._tables = tables
-        self._trace_id = trace_id
+        self.trace_id = trace_id
         self._on_events_committed = on_events_committed
         self._sessions: list[Session] = []
         self.idempotency_key = idempotency_key
@@ -192,7 +192,7 @@ class UnitOfWork:
             return
         session = self._session_factory()
         self._sessions.append(session)
-        tx = Transaction(session, self._tables, self._trace_id)
+        tx = Transaction(session, self._tables, self.trace_id)
         try:
             yield tx
             session.commit()
@@ -219,7 +219,7 @@ class UnitOfWork:
 
     @contextmanager
     def read(self):
-        """A read-only session (rolled back at the end)."""
+        """A read-only session (its transaction rolled back at the end)."""
         if self._joined is not None:
             yield self._joined.session  # sees what the outer transaction wrote so far
             return
@@ -228,7 +228,9 @@ class UnitOfWork:
         try:
             yield session
         finally:
-            session.rollback()
+            # close() ends the transaction (its connection goes back to the pool rolled back)
+            # without first expiring every object read, which rollback() does: a third of the
+            # cost of reading a list page of fifty (issue 13).
             session.close()
 
     def close(self):

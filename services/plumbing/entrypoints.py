@@ -31,44 +31,44 @@ class TenancyProjection:
     tenancy = None
     tenancy_contracts = ()
 
-    @subscribe("members", "org_unit_registered")
+    @subscribe("members", "org_unit_registered", batched=True)
     def on_org_unit_registered(self, event):
         self._project(event, self.tenancy.apply_org_unit_registered)
 
-    @subscribe("members", "member_registered")
+    @subscribe("members", "member_registered", batched=True)
     def on_member_registered(self, event):
         self._project(event, self.tenancy.apply_member_registered)
 
-    @subscribe("members", "org_unit_moved")
+    @subscribe("members", "org_unit_moved", batched=True)
     def on_org_unit_moved(self, event):
         self._project(event, self.tenancy.apply_org_unit_moved)
 
     # One handler per flow step (handler names name queues); all update where the member belongs.
-    @subscribe("members", "member_flowed_out")
+    @subscribe("members", "member_flowed_out", batched=True)
     def on_member_flowed_out(self, event):
         self._project_flow(event)
 
-    @subscribe("members", "member_flow_accepted")
+    @subscribe("members", "member_flow_accepted", batched=True)
     def on_member_flow_accepted(self, event):
         self._project_flow(event)
 
-    @subscribe("members", "member_flow_refused")
+    @subscribe("members", "member_flow_refused", batched=True)
     def on_member_flow_refused(self, event):
         self._project_flow(event)
 
-    @subscribe("members", "member_moved")
+    @subscribe("members", "member_moved", batched=True)
     def on_member_moved(self, event):
         self._project_flow(event)
 
-    @subscribe("members", "member_returned")
+    @subscribe("members", "member_returned", batched=True)
     def on_member_returned(self, event):
         self._project_flow(event)
 
-    @subscribe("members", "member_lost_contact")
+    @subscribe("members", "member_lost_contact", batched=True)
     def on_member_lost_contact(self, event):
         self._project_flow(event)
 
-    @subscribe("members", "member_found")
+    @subscribe("members", "member_found", batched=True)
     def on_member_found(self, event):
         self._project_flow(event)
 

@@ -105,13 +105,13 @@ class Metrics(DependencyProvider):
         started = self._started.pop(worker_ctx, None)
         entrypoint = worker_ctx.entrypoint
         labels = (self.container.service_name, entrypoint.method_name, entrypoint_kind(entrypoint))
-        if exc_info is None:
-            outcome = "success"
-        elif isinstance(exc_info[1], ServiceError) and exc_info[1].http_status < 500:
-            outcome = "rejected"  # the caller's mistake, not ours
+        from .subscriber import EventBatch  # (subscriber imports this module)
+        if worker_ctx.args and isinstance(worker_ctx.args[0], EventBatch) and exc_info is None:
+            outcomes = result   # a batched subscriber's worker: one outcome per event
         else:
-            outcome = "error"
-        self.calls.labels(*labels, outcome).inc()
+            outcomes = [exc_info]
+        for outcome in outcomes:
+            self.calls.labels(*labels, _outcome(outcome)).inc()
         if started is not None:
             self.duration.labels(*labels).observe(time.perf_counter() - started)
 
@@ -120,6 +120,14 @@ class Metrics(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return self
+
+
+def _outcome(exc_info) -> str:
+    if exc_info is None:
+        return "success"
+    if isinstance(exc_info[1], ServiceError) and exc_info[1].http_status < 500:
+        return "rejected"  # the caller's mistake, not ours
+    return "error"
 
 
 def metrics_of(container):

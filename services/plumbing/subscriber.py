@@ -12,16 +12,33 @@ Unlike nameko's `event_handler`, a failing handler never loses its event and nev
 
 The handler method receives a `ReceivedEvent`. Handlers must be idempotent
 (`record_first_delivery`), since a retried or replayed delivery may have had an effect.
+
+`@subscribe(..., batched=True)` (issue 13) is for handlers that only write through `self.db`
+and are cheap: deliveries that wait while one batch is handled are handled together by one
+worker in one transaction (the handler's own `self.db.transaction()` joins it), then acked one
+by one. A quiet queue still has each event handled alone at once; a busy one pays one BEGIN,
+COMMIT and worker per batch instead of per event. If any handler of a batch fails, the batch
+rolls back and its events are handled again one by one, each in its own transaction, so a
+failing event is retried or parked alone, exactly as without batching. One batch of a queue is
+handled at a time, in the order the deliveries came. At most EVENT_BATCH_SIZE events a batch
+(default: the container's max_workers, which is also its prefetch per queue).
 """
+import functools
 import logging
+import sys
 import threading
 
+import eventlet
+import eventlet.event
+import eventlet.queue
 from kombu import Connection
 from nameko.events import SERVICE_POOL, EventHandler
 from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import Consumer
 from prometheus_client.core import GaugeMetricFamily
 
+from . import logs
+from .db import UnitOfWork
 from .envelope import MalformedEnvelope, ReceivedEvent
 from .metrics import metrics_of
 from .outbox import EventPublisher
@@ -32,10 +49,53 @@ log = logging.getLogger(__name__)
 ATTEMPT_HEADER = "x-attempt"
 
 
+class EventBatch:
+    """Deliveries handed to one worker of a `batched` subscriber: (event, trace id) pairs."""
+
+    def __init__(self, items: list[tuple[ReceivedEvent, str | None]]):
+        self.items = items
+
+    def __len__(self):
+        return len(self.items)
+
+    def run(self, service, handle) -> list:
+        """Handle every event; returns, per event, None or the exc_info of its failure."""
+        unit = getattr(service, "db", None)
+        if len(self.items) > 1 and isinstance(unit, UnitOfWork):
+            try:
+                with unit.transaction() as tx, unit.joined(tx):
+                    for event, trace_id in self.items:
+                        self._as_current(unit, event, trace_id, tx)
+                        handle(service, event)
+                return [None] * len(self.items)
+            except Exception as exc:
+                log.info("a batch of %d events failed together (%s: %s); handling them one by "
+                         "one", len(self.items), type(exc).__name__, exc)
+        outcomes = []
+        for event, trace_id in self.items:
+            self._as_current(unit, event, trace_id)
+            try:
+                handle(service, event)
+                outcomes.append(None)
+            except Exception:
+                outcomes.append(sys.exc_info())
+        return outcomes
+
+    @staticmethod
+    def _as_current(unit, event, trace_id, tx=None) -> None:
+        """Log lines, and events the handler emits, carry this event's trace id."""
+        logs.set_context(trace_id=trace_id, event_id=event.event_id)
+        if isinstance(unit, UnitOfWork):
+            unit.trace_id = trace_id
+        if tx is not None:
+            tx.trace_id = trace_id
+
+
 class Subscriber(EventHandler):
-    def __init__(self, producer: str, event_type: str, **kwargs):
+    def __init__(self, producer: str, event_type: str, batched: bool = False, **kwargs):
         super().__init__(producer, event_type, handler_type=SERVICE_POOL,
                          reliable_delivery=True, requeue_on_error=False, **kwargs)
+        self.batched = batched
 
     def subscription_for(self, service_name: str, method_name: str) -> Subscription:
         return Subscription(service_name, method_name, self.source_service, self.event_type)
@@ -49,7 +109,15 @@ class Subscriber(EventHandler):
         self._publisher = EventPublisher(config["AMQP_URI"])
         self._publish_lock = threading.Lock()
         self._retry_queues_declared = set()
+        self.batch_size = int(config.get("EVENT_BATCH_SIZE", self.container.max_workers))
+        self._waiting = eventlet.queue.LightQueue()  # (event, message) for the batch loop
         Consumer.setup(self)  # nameko's EventHandler.setup would build its own queue
+
+    def start(self):
+        super().start()
+        if self.batched:
+            self.container.spawn_managed_thread(
+                self._batches_forever, identifier=f"{self.subscription.consumer}.batches")
 
     def stop(self):
         super().stop()
@@ -63,6 +131,9 @@ class Subscriber(EventHandler):
                       self.subscription.queue_name, exc)
             self._park(message)
             return
+        if self.batched:
+            self._waiting.put((event, message))
+            return
         context_data = self.unpack_message_headers(message)
         try:
             self.container.spawn_worker(
@@ -71,6 +142,44 @@ class Subscriber(EventHandler):
                     self._handle_result(message, result, exc_info))
         except ContainerBeingKilled:
             self.queue_consumer.requeue_message(message)
+
+    # -- batches -------------------------------------------------------------------------------
+    def _batches_forever(self):
+        while True:
+            batch = [self._waiting.get()]
+            while len(batch) < self.batch_size and not self._waiting.empty():
+                batch.append(self._waiting.get_nowait())
+            self._handle_batch(batch)
+
+    def _handle_batch(self, deliveries: list) -> None:
+        """One worker for the batch; returns once its deliveries are acked, retried or parked
+        (or the worker ended without a result: they stay unacked and come back)."""
+        contexts = [self.unpack_message_headers(message) for _event, message in deliveries]
+        batch = EventBatch([(event, context.get("request_id"))
+                            for (event, _message), context in zip(deliveries, contexts, strict=True)])
+        finished = eventlet.event.Event()
+
+        def handle_result(worker_ctx, result, exc_info):
+            outcomes = result if exc_info is None else [exc_info] * len(deliveries)
+            try:
+                for (_event, message), outcome in zip(deliveries, outcomes, strict=True):
+                    self._handle_result(message, None, outcome)
+            finally:
+                if not finished.ready():
+                    finished.send()
+            return result, exc_info
+
+        try:
+            worker_ctx = self.container.spawn_worker(self, (batch,), {}, context_data=contexts[0],
+                                                     handle_result=handle_result)
+        except ContainerBeingKilled:
+            for _event, message in deliveries:
+                self.queue_consumer.requeue_message(message)
+            return
+        thread = self.container._worker_threads.get(worker_ctx)
+        if thread is not None:
+            thread.link(lambda _gt: finished.ready() or finished.send())
+        finished.wait()
 
     def _handle_result(self, message, result, exc_info):
         if exc_info is None:
@@ -154,4 +263,14 @@ class Subscriber(EventHandler):
         yield family
 
 
-subscribe = Subscriber.decorator
+def subscribe(producer: str, event_type: str, batched: bool = False):
+    """The event entrypoint (see the module's docstring); `batched` for cheap handlers that only
+    write through `self.db`."""
+    def decorate(handler):
+        @functools.wraps(handler)
+        def entrypoint(self, event):
+            if isinstance(event, EventBatch):
+                return event.run(self, handler)
+            return handler(self, event)
+        return Subscriber.decorator(producer, event_type, batched=batched)(entrypoint)
+    return decorate
