@@ -5,8 +5,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_DOWN, Decimal
+from functools import lru_cache
 
-from sqlalchemy import BigInteger, case, cast, func, select
+from sqlalchemy import BigInteger, Row, bindparam, case, cast, func, select, update
 from sqlalchemy.orm import Session
 
 from services.plumbing.caller import Caller
@@ -20,7 +21,7 @@ from services.plumbing.pagination import as_utc, page
 
 from . import events
 from .goods import balances as goods_balances
-from .models import TENANCY, Beneficiary, Campaign, Disbursement, Donation
+from .models import MONEY, TENANCY, Beneficiary, Campaign, Disbursement, Donation
 
 PURPOSES = ("pandemic_relief", "flood_relief", "poverty_alleviation", "school_supplies", "other")
 BENEFICIARY_KINDS = ("village", "school", "household", "other")
@@ -135,7 +136,7 @@ def get_visible_campaign(session: Session, caller: Caller, campaign_id, *,
                          lock: bool = False) -> Campaign:
     """The campaign if its organiser lies in the caller's subtree, else NotFound. `lock` takes
     the row lock that serialises every change of one campaign's money (receipt numbers,
-    idempotency keys, balance, goods)."""
+    balance, goods); a single gift takes it by its UPDATE instead (count_gift)."""
     if not plausible_id(campaign_id) or caller.is_public:
         raise NotFound("campaign not found")
     query = select(Campaign).where(Campaign.id == campaign_id)
@@ -149,6 +150,45 @@ def get_visible_campaign(session: Session, caller: Caller, campaign_id, *,
     if campaign is None:
         raise NotFound("campaign not found")
     return campaign
+
+
+def count_gift(session: Session, caller: Caller, campaign_id, cash: Decimal | None) -> Row:
+    """Issues the next receipt number of a campaign in the caller's subtree and adds a cash gift
+    (`cash`; None for goods) to its balance, in one UPDATE. That UPDATE takes the row lock that
+    get_visible_campaign(lock=True) takes, so a gift holds it only from here to its COMMIT, and
+    a rolled-back gift gives its number back. Returns (receipts_issued, status, closes_on) as
+    they stand under the lock, after a concurrent close or settle. NotFound as
+    get_visible_campaign says it."""
+    if not plausible_id(campaign_id) or caller.is_public:
+        raise NotFound("campaign not found")
+    params = {"campaign_id": campaign_id, "cash": cash}
+    counting = _counting(cash is not None, TENANCY.caller_prefix(session, caller))
+    counted = session.execute(counting, params).first()
+    if counted is None:
+        get_visible_campaign(session, caller, campaign_id)  # none, or not the caller's: NotFound
+        # Visible after all: its organiser came into the caller's subtree since the UPDATE.
+        counted = session.execute(_counting(cash is not None, None), params).first()
+    return counted
+
+
+@lru_cache(maxsize=1024)
+def _counting(with_cash: bool, scope_prefix: str | None):
+    """count_gift's UPDATE for callers of one subtree (`scope_prefix`, None: every campaign).
+    Built once per subtree: building a statement and its cache key costs SQLAlchemy more than
+    executing one it has seen."""
+    table = Campaign.__table__
+    statement = (update(table).where(table.c.id == bindparam("campaign_id"))
+                 .values(receipts_issued=table.c.receipts_issued + 1)
+                 .returning(table.c.receipts_issued, table.c.status, table.c.closes_on))
+    if with_cash:
+        # SQLite keeps NUMERIC as binary floating point: rounded to the fen, the sum is stored
+        # as the Decimal sum would be (PostgreSQL's numeric is exact either way).
+        statement = statement.values(cash_balance=func.round(
+            table.c.cash_balance + bindparam("cash", type_=MONEY), 2))
+    if scope_prefix is not None:  # as TENANCY.org_column_in_scope says it
+        statement = statement.where(
+            table.c.organiser_org_id.in_(TENANCY.visible_orgs(scope_prefix)))
+    return statement
 
 
 def get_public_campaign(session: Session, campaign_id) -> Campaign:

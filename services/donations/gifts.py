@@ -6,13 +6,12 @@ import json
 import uuid
 from decimal import Decimal
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from services.plumbing.caller import Caller
 from services.plumbing.clock import china_date
-from services.plumbing.db import Transaction
+from services.plumbing.db import Transaction, insert_unless_present
 from services.plumbing.envelope import utcnow
 from services.plumbing.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from services.plumbing.ids import plausible_id
@@ -21,7 +20,7 @@ from services.plumbing.pagination import as_utc
 from services.plumbing.text import with_article
 
 from . import events, goods
-from .campaigns import CASH, CLOSED, DRAFT, IN_KIND, SETTLED, get_visible_campaign
+from .campaigns import CASH, CLOSED, DRAFT, IN_KIND, SETTLED, count_gift, get_visible_campaign
 from .models import TENANCY, Campaign, Donation, DonationBatch, DonationItem, DonationRequestKey
 
 CHANNELS = ("cash", "bank_transfer", "wechat", "alipay", "other")
@@ -52,19 +51,30 @@ def record_in_kind_donation(tx: Transaction, caller: Caller, campaign_id, data: 
 def _record_one(tx, caller, campaign_id, data, idempotency_key, kind):
     _check_key(idempotency_key)
     session = tx.session
-    # The row lock serialises gifts to this campaign: the receipt counter, and a retry of a
-    # request waiting for its first attempt, which then finds that attempt's key.
-    campaign = get_visible_campaign(session, caller, campaign_id, lock=True)
-    request_hash = _fingerprint(campaign.id, kind, data)
-    earlier = _earlier_request(session, caller, idempotency_key, request_hash)
-    if earlier is not None:
-        if earlier.donation_id is None:
-            raise _key_reused()
-        return session.get(Donation, earlier.donation_id), True
-    _require_taking_gifts(campaign)
-    donation = _add_gift(tx, caller, campaign, data, kind, batch_id=None)
+    request_hash = _fingerprint(campaign_id, kind, data)
+    if idempotency_key is not None and not _claim_key(session, caller, idempotency_key,
+                                                      request_hash):
+        return _earlier_gift(session, caller, campaign_id, idempotency_key, request_hash), True
+    # Everything that does not need the campaign's row lock comes before it: gifts to one
+    # campaign queue for that lock, from count_gift to the COMMIT.
+    received_at = utcnow()  # when it came in, not when its turn for the lock came
+    try:
+        donor_name = _donor_name(session, caller, data)
+        amount = _gift_amount(data, kind)
+    except ValidationFailed:
+        # A campaign not found, or taking no gifts, says so first, as it always has.
+        _require_taking_gifts(get_visible_campaign(session, caller, campaign_id, lock=True).status)
+        raise
+    donation = _new_gift(campaign_id, data, kind, amount, donor_name, received_at, batch_id=None)
+    if kind == CASH:
+        # Its outbox row is invisible to the relay until the COMMIT, wherever it is written.
+        tx.emit(events.donation_received(donation))
+    counted = count_gift(session, caller, campaign_id, amount if kind == CASH else None)
+    _require_taking_gifts(counted.status)
+    _number(donation, counted.receipts_issued, counted.status, counted.closes_on)
+    _insert_gifts(session, [donation], data.get("items", ()))
     if idempotency_key is not None:
-        _remember_key(session, caller, idempotency_key, request_hash, donation_id=donation.id)
+        _settle_key(session, caller, idempotency_key, donation_id=donation.id)
     return donation, False
 
 
@@ -75,15 +85,17 @@ def record_batch(tx: Transaction, caller: Caller, campaign_id, data: dict,
     without gaps in the order of the list."""
     _check_key(idempotency_key)
     session = tx.session
-    campaign = get_visible_campaign(session, caller, campaign_id, lock=True)
-    request_hash = _fingerprint(campaign.id, "batch", data)
-    earlier = _earlier_request(session, caller, idempotency_key, request_hash)
-    if earlier is not None:
+    request_hash = _fingerprint(campaign_id, "batch", data)
+    if idempotency_key is not None and not _claim_key(session, caller, idempotency_key,
+                                                      request_hash):
+        get_visible_campaign(session, caller, campaign_id)  # NotFound first, as it always was
+        earlier = _earlier_request(session, caller, idempotency_key, request_hash)
         if earlier.batch_id is None:
             raise _key_reused()
         batch = session.get(DonationBatch, earlier.batch_id)
         return batch, batch_gifts(session, batch.id), True
-    _require_taking_gifts(campaign)
+    campaign = get_visible_campaign(session, caller, campaign_id, lock=True)
+    _require_taking_gifts(campaign.status)
     reference = data["reference"].strip()
     # A paper list posted twice without an Idempotency-Key would count every gift twice; the
     # campaign row lock taken above makes this check safe against a concurrent second post.
@@ -109,18 +121,26 @@ def record_batch(tx: Transaction, caller: Caller, campaign_id, data: dict,
                           reference=reference,
                           declared_count=data["declared_count"],
                           declared_total=data["declared_total"], created_at=utcnow())
-    session.add(batch)
-    session.flush()
     gifts = []
     for index, gift in enumerate(data["gifts"]):
         try:
-            gifts.append(_add_gift(tx, caller, campaign, gift, CASH, batch_id=batch.id))
+            donor_name = _donor_name(session, caller, gift)
         except ValidationFailed as exc:
             # One bad line refuses the whole list; say which line.
             raise ValidationFailed("invalid input", {
                 f"gifts.{index}.{field}": messages for field, messages in exc.fields.items()}) from None
+        gifts.append(_new_gift(campaign.id, gift, CASH, gift["amount"], donor_name, utcnow(),
+                               batch_id=batch.id))
+    for donation in gifts:
+        campaign.receipts_issued += 1
+        _number(donation, campaign.receipts_issued, campaign.status, campaign.closes_on)
+    campaign.cash_balance += entered_total
+    session.add(batch)
+    session.flush()  # the batch before its gifts, and the campaign's new counter and balance
+    _insert_gifts(session, gifts)
+    tx.emit_all([events.donation_received(donation) for donation in gifts])
     if idempotency_key is not None:
-        _remember_key(session, caller, idempotency_key, request_hash, batch_id=batch.id)
+        _settle_key(session, caller, idempotency_key, batch_id=batch.id)
     return batch, gifts, False
 
 
@@ -158,47 +178,59 @@ def get_donation(session: Session, caller: Caller, campaign_id, donation_id) -> 
     return _gift_of(session, get_visible_campaign(session, caller, campaign_id), donation_id)
 
 
-def _require_taking_gifts(campaign: Campaign) -> None:
+def _require_taking_gifts(status: str) -> None:
     """Open and closed campaigns take gifts (closed ones as late gifts, never refused); a draft
     has not started, and a settled campaign's ledger is final."""
-    if campaign.status in (DRAFT, SETTLED):
-        raise InvalidTransition(f"{with_article(campaign.status)} campaign takes no gifts",
-                                {"status": [f"is {campaign.status}"]})
+    if status in (DRAFT, SETTLED):
+        raise InvalidTransition(f"{with_article(status)} campaign takes no gifts",
+                                {"status": [f"is {status}"]})
 
 
-def _add_gift(tx: Transaction, caller: Caller, campaign: Campaign, data: dict, kind: str,
-              batch_id: str | None) -> Donation:
-    session = tx.session
-    received_at = utcnow()
-    donor_name = _donor_name(session, caller, data)
+def _gift_amount(data: dict, kind: str) -> Decimal:
     if kind == CASH:
-        amount = data["amount"]
-    else:
-        amount = sum((item["valuation"] for item in data["items"]), Decimal("0.00"))
-        if amount > LARGEST:
-            raise ValidationFailed("invalid input", {"items": ["valuations add up to too much"]})
-    campaign.receipts_issued += 1
-    donation = Donation(
-        id=str(uuid.uuid4()), campaign_id=campaign.id, receipt_no=campaign.receipts_issued,
-        amount=amount, kind=kind, valued_by=data.get("valued_by"), member_id=data["member_id"],
+        return data["amount"]
+    amount = sum((item["valuation"] for item in data["items"]), Decimal("0.00"))
+    if amount > LARGEST:
+        raise ValidationFailed("invalid input", {"items": ["valuations add up to too much"]})
+    return amount
+
+
+def _new_gift(campaign_id: str, data: dict, kind: str, amount: Decimal, donor_name: str | None,
+              received_at, batch_id: str | None) -> Donation:
+    """The gift as it will be stored, but for its receipt number and lateness (_number)."""
+    return Donation(
+        id=str(uuid.uuid4()), campaign_id=campaign_id, receipt_no=None, amount=amount,
+        kind=kind, valued_by=data.get("valued_by"), member_id=data["member_id"],
         donor_name=donor_name, anonymous=data["anonymous"], public_name=data["public_name"],
-        channel=data.get("channel", "other") if kind == CASH else "goods",
-        late=china_date(received_at) > campaign.closes_on or campaign.status == CLOSED,
-        received_at=received_at, batch_id=batch_id)
-    session.add(donation)
-    session.flush()  # before its items, which refer to it
-    if kind == CASH:
-        campaign.cash_balance += amount
-    else:
-        for line_no, item in enumerate(data["items"], start=1):
-            session.add(DonationItem(
-                id=str(uuid.uuid4()), donation_id=donation.id, campaign_id=campaign.id,
-                line_no=line_no, name=item["name"].strip(), unit=item["unit"].strip(),
-                quantity=item["quantity"], valuation=item["valuation"]))
-    session.flush()
-    if kind == CASH:
-        tx.emit(events.donation_received(donation))
-    return donation
+        channel=data.get("channel", "other") if kind == CASH else "goods", late=None,
+        received_at=received_at, batch_id=batch_id, voided_at=None, void_reason=None)
+
+
+def _number(donation: Donation, receipt_no: int, status: str, closes_on) -> None:
+    """Its receipt number and lateness, from the campaign as it stands under its row lock."""
+    donation.receipt_no = receipt_no
+    donation.late = china_date(donation.received_at) > closes_on or status == CLOSED
+
+
+DONATION_COLUMNS = tuple(column.key for column in Donation.__table__.columns)
+_INSERT_DONATIONS = insert(Donation.__table__)
+_INSERT_ITEMS = insert(DonationItem.__table__)
+
+
+def _insert_gifts(session: Session, donations: list[Donation], items=()) -> None:
+    """Core INSERTs (no unit of work to flush): the gifts, then the goods of a single gift.
+    The Donation objects stay outside the session, complete, for the reply."""
+    connection = session.connection()
+    connection.execute(_INSERT_DONATIONS, [
+        {key: getattr(donation, key) for key in DONATION_COLUMNS} for donation in donations])
+    if items:
+        [donation] = donations
+        connection.execute(_INSERT_ITEMS, [{
+            "id": str(uuid.uuid4()), "donation_id": donation.id,
+            "campaign_id": donation.campaign_id, "line_no": line_no,
+            "name": item["name"].strip(), "unit": item["unit"].strip(),
+            "quantity": item["quantity"], "valuation": item["valuation"]}
+            for line_no, item in enumerate(items, start=1)])
 
 
 def _gift_of(session: Session, campaign: Campaign, donation_id) -> Donation:
@@ -273,13 +305,45 @@ def _key_reused() -> Conflict:
                     {KEY_HEADER: ["was used for a different request"]})
 
 
-def _earlier_request(session: Session, caller: Caller, key: str | None,
-                     request_hash: str) -> DonationRequestKey | None:
-    """The request an idempotency key recorded before, if any; 409 if it was another one."""
-    if key is None:
-        return None
+def _claim_key(session: Session, caller: Caller, key: str, request_hash: str) -> bool:
+    """Takes the key for this request before anything else (and before the campaign's row
+    lock, in every request that takes both): True if it is ours. False if a request has
+    recorded it; one still running holds it, and this waits for its COMMIT (PostgreSQL on the
+    primary key, SQLite on the write lock), then finds it, or takes it if that one rolled back.
+    What the request recorded is set by _settle_key, once it exists."""
+    statement = insert_unless_present(session, DonationRequestKey.__table__, "scope", "key")
+    return session.execute(statement, {
+        "scope": _key_scope(caller), "key": key, "request_hash": request_hash,
+        "donation_id": None, "batch_id": None, "created_at": utcnow()}).rowcount == 1
+
+
+_KEYS = DonationRequestKey.__table__
+_SETTLE_KEY = (update(_KEYS).where(_KEYS.c.scope == bindparam("key_scope"),
+                                   _KEYS.c.key == bindparam("key_value")))
+
+
+def _settle_key(session: Session, caller: Caller, key: str, donation_id: str | None = None,
+                batch_id: str | None = None) -> None:
+    session.execute(_SETTLE_KEY, {"key_scope": _key_scope(caller), "key_value": key,
+                                  "donation_id": donation_id, "batch_id": batch_id})
+
+
+def _earlier_gift(session: Session, caller: Caller, campaign_id, key: str,
+                  request_hash: str) -> Donation:
+    """The gift an earlier request with this key recorded; 409 if that was another request."""
+    get_visible_campaign(session, caller, campaign_id)  # NotFound first, as it always was
+    earlier = _earlier_request(session, caller, key, request_hash)
+    if earlier.donation_id is None:
+        raise _key_reused()
+    return session.get(Donation, earlier.donation_id)
+
+
+def _earlier_request(session: Session, caller: Caller, key: str,
+                     request_hash: str) -> DonationRequestKey:
+    """The request that recorded this idempotency key (_claim_key found it); 409 if it was
+    another one."""
     earlier = session.get(DonationRequestKey, (_key_scope(caller), key))
-    if earlier is not None and earlier.request_hash != request_hash:
+    if earlier.request_hash != request_hash:
         raise _key_reused()
     return earlier
 
@@ -294,16 +358,3 @@ def _fingerprint(campaign_id: str, kind: str, data: dict) -> str:
     canonical = json.dumps(request, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                            default=to_wire)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-def _remember_key(session: Session, caller: Caller, key: str, request_hash: str,
-                  donation_id: str | None = None, batch_id: str | None = None) -> None:
-    session.add(DonationRequestKey(scope=_key_scope(caller), key=key, request_hash=request_hash,
-                                   donation_id=donation_id, batch_id=batch_id,
-                                   created_at=utcnow()))
-    try:
-        session.flush()
-    except IntegrityError:
-        # Only possible on PostgreSQL, for the same key sent at once for two campaigns (two
-        # different requests, since the campaign is part of the fingerprint).
-        raise _key_reused() from None
