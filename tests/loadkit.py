@@ -322,7 +322,7 @@ def assert_nothing_lost(stack: Stack, load: Load, world: dict) -> None:
                    for s in ("services_desk", "donations"))
     wait_for(projections_complete, timeout=60, interval=0.5,
              message="every projection to have every member")
-    for service in ("services_desk", "donations", "webhooks"):
+    for service in ("services_desk", "donations"):  # webhooks keeps no members projection
         applied = stack.scalar(service, "SELECT count(*) FROM processed_events "
                                         "WHERE consumer LIKE '%on_member_registered'")
         assert applied == len(members), (service, applied, len(members))

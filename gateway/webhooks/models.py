@@ -1,5 +1,5 @@
 """The webhooks database: endpoints, deliveries (one per event and endpoint), every attempt,
-the tenancy projection and the plumbing tables."""
+the projection of org units (where endpoints and events belong) and the plumbing tables."""
 from datetime import datetime
 
 from sqlalchemy import JSON, DateTime, Index, Integer, MetaData, String, Text, UniqueConstraint
@@ -14,7 +14,7 @@ class Base(DeclarativeBase):
 
 
 PLUMBING = plumbing_tables(Base.metadata)
-TENANCY = Tenancy(tenancy_tables(Base.metadata))
+TENANCY = Tenancy(tenancy_tables(Base.metadata, with_members=False))
 
 
 class Endpoint(Base):

@@ -15,7 +15,7 @@ from datetime import timedelta
 from nameko.dependency_providers import Config
 
 from services.members import events as member_events
-from services.plumbing.entrypoints import HealthCheck, TenancyProjection
+from services.plumbing.entrypoints import HealthCheck, OrgTreeProjection
 from services.plumbing.envelope import utcnow
 from services.plumbing.idempotency import record_first_delivery
 from services.plumbing.metrics import Metrics
@@ -33,7 +33,7 @@ from .models import PLUMBING, TENANCY, Base
 SEND_BATCH = 5  # deliveries one sender claims at a time
 
 
-class WebhooksService(HealthCheck, TenancyProjection):
+class WebhooksService(HealthCheck, OrgTreeProjection):
     name = "webhooks"
 
     db = Database(Base.metadata, PLUMBING)
@@ -44,7 +44,8 @@ class WebhooksService(HealthCheck, TenancyProjection):
     tenancy_contracts = member_events.PUBLISHES
 
     # -- events to forward (method names are permanent: they name queues). Named forward_*, apart
-    # from the tenancy mixin's on_* handlers of the same events, which keep the projection.
+    # from the org-tree mixin's on_* handlers, which keep the projection of org units (scoping
+    # here is by org unit only: no members projection, issue 13).
     def _fan_out(self, event):
         data = events.forwarded_data(event)
         with self.db.transaction() as tx:

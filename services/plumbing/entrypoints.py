@@ -21,12 +21,12 @@ class HealthCheck:
         return {"status": "ok"}
 
 
-class TenancyProjection:
-    """Keeps the service's projection of org units and members from the members service's
-    events (registrations, unit moves, flow steps that change a member's host org); the service
-    class sets `tenancy` (a `plumbing.tenancy.Tenancy`) and `tenancy_contracts`: the members
-    service's event contracts (its `events.PUBLISHES`), handed in by the consuming service since
-    plumbing imports no service's code."""
+class OrgTreeProjection:
+    """Keeps the service's projection of org units (their tree and paths) from the members
+    service's events; the service class sets `tenancy` (a `plumbing.tenancy.Tenancy`) and
+    `tenancy_contracts`: the members service's event contracts (its `events.PUBLISHES`),
+    handed in by the consuming service since plumbing imports no service's code. Enough for a
+    service that scopes by org unit only (webhooks: where an endpoint and an event belong)."""
 
     tenancy = None
     tenancy_contracts = ()
@@ -35,13 +35,28 @@ class TenancyProjection:
     def on_org_unit_registered(self, event):
         self._project(event, self.tenancy.apply_org_unit_registered)
 
-    @subscribe("members", "member_registered", batched=True)
-    def on_member_registered(self, event):
-        self._project(event, self.tenancy.apply_member_registered)
-
     @subscribe("members", "org_unit_moved", batched=True)
     def on_org_unit_moved(self, event):
         self._project(event, self.tenancy.apply_org_unit_moved)
+
+    def _project(self, event, apply):
+        contract = next((c for c in self.tenancy_contracts
+                         if (c.producer, c.event_type) == (event.producer, event.event_type)), None)
+        if contract is None:
+            raise ContractMismatch(f"{type(self).__name__}.tenancy_contracts has no {event.event_type}")
+        data = contract.load(event)
+        with self.db.transaction() as tx:
+            if record_first_delivery(tx, event):
+                apply(tx.session, data)
+
+
+class TenancyProjection(OrgTreeProjection):
+    """The org units and the members too (registrations, flow steps that change a member's host
+    org): for services that scope records by the member they concern (desk, donations)."""
+
+    @subscribe("members", "member_registered", batched=True)
+    def on_member_registered(self, event):
+        self._project(event, self.tenancy.apply_member_registered)
 
     # One handler per flow step (handler names name queues); all update where the member belongs.
     @subscribe("members", "member_flowed_out", batched=True)
@@ -74,13 +89,3 @@ class TenancyProjection:
 
     def _project_flow(self, event):
         self._project(event, self.tenancy.apply_member_flow)
-
-    def _project(self, event, apply):
-        contract = next((c for c in self.tenancy_contracts
-                         if (c.producer, c.event_type) == (event.producer, event.event_type)), None)
-        if contract is None:
-            raise ContractMismatch(f"{type(self).__name__}.tenancy_contracts has no {event.event_type}")
-        data = contract.load(event)
-        with self.db.transaction() as tx:
-            if record_first_delivery(tx, event):
-                apply(tx.session, data)

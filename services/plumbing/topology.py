@@ -189,6 +189,27 @@ def declare(connection: Connection, service_classes, delays_ms=None) -> list[str
     return declared
 
 
+# Consumers the platform no longer has. Their queues would stay bound to the producer's exchange
+# and hold every event of their type for ever, with nobody to take them: the topology step
+# deletes them and their parked queues (deleting one that is gone already is a no-op).
+RETIRED_SUBSCRIPTIONS = tuple(
+    # issue 13: webhooks scopes by org unit only and keeps no projection of members
+    Subscription("webhooks", f"on_{event_type}", "members", event_type)
+    for event_type in ("member_registered", "member_flowed_out", "member_flow_accepted",
+                       "member_flow_refused", "member_moved", "member_returned",
+                       "member_lost_contact", "member_found"))
+
+
+def retire(connection: Connection, retired=RETIRED_SUBSCRIPTIONS) -> list[str]:
+    deleted = []
+    with connection.channel() as channel:
+        for sub in retired:
+            for name in (sub.queue_name, sub.parked_queue_name):
+                channel.queue_delete(name)
+                deleted.append(f"queue {name}")
+    return deleted
+
+
 def main(argv=None):
     import argparse
 
@@ -209,6 +230,8 @@ def main(argv=None):
             print("migrated", line)
         for line in declare(connection, classes):
             print("declared", line)
+        for line in retire(connection):
+            print("deleted", line)
 
 
 if __name__ == "__main__":
