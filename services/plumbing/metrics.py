@@ -12,6 +12,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 
 from . import probes
+from .batches import EventBatch
 from .errors import ServiceError
 
 log = logging.getLogger(__name__)
@@ -105,7 +106,6 @@ class Metrics(DependencyProvider):
         started = self._started.pop(worker_ctx, None)
         entrypoint = worker_ctx.entrypoint
         labels = (self.container.service_name, entrypoint.method_name, entrypoint_kind(entrypoint))
-        from .subscriber import EventBatch  # (subscriber imports this module)
         if worker_ctx.args and isinstance(worker_ctx.args[0], EventBatch) and exc_info is None:
             outcomes = result   # a batched subscriber's worker: one outcome per event
         else:

@@ -25,7 +25,6 @@ handled at a time, in the order the deliveries came. At most EVENT_BATCH_SIZE ev
 """
 import functools
 import logging
-import sys
 import threading
 
 import eventlet
@@ -37,8 +36,7 @@ from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import Consumer
 from prometheus_client.core import GaugeMetricFamily
 
-from . import logs
-from .db import UnitOfWork
+from .batches import EventBatch
 from .envelope import MalformedEnvelope, ReceivedEvent
 from .metrics import metrics_of
 from .outbox import EventPublisher
@@ -47,48 +45,6 @@ from .topology import Subscription, consumer_queue, retry_delay_ms, retry_exchan
 log = logging.getLogger(__name__)
 
 ATTEMPT_HEADER = "x-attempt"
-
-
-class EventBatch:
-    """Deliveries handed to one worker of a `batched` subscriber: (event, trace id) pairs."""
-
-    def __init__(self, items: list[tuple[ReceivedEvent, str | None]]):
-        self.items = items
-
-    def __len__(self):
-        return len(self.items)
-
-    def run(self, service, handle) -> list:
-        """Handle every event; returns, per event, None or the exc_info of its failure."""
-        unit = getattr(service, "db", None)
-        if len(self.items) > 1 and isinstance(unit, UnitOfWork):
-            try:
-                with unit.transaction() as tx, unit.joined(tx):
-                    for event, trace_id in self.items:
-                        self._as_current(unit, event, trace_id, tx)
-                        handle(service, event)
-                return [None] * len(self.items)
-            except Exception as exc:
-                log.info("a batch of %d events failed together (%s: %s); handling them one by "
-                         "one", len(self.items), type(exc).__name__, exc)
-        outcomes = []
-        for event, trace_id in self.items:
-            self._as_current(unit, event, trace_id)
-            try:
-                handle(service, event)
-                outcomes.append(None)
-            except Exception:
-                outcomes.append(sys.exc_info())
-        return outcomes
-
-    @staticmethod
-    def _as_current(unit, event, trace_id, tx=None) -> None:
-        """Log lines, and events the handler emits, carry this event's trace id."""
-        logs.set_context(trace_id=trace_id, event_id=event.event_id)
-        if isinstance(unit, UnitOfWork):
-            unit.trace_id = trace_id
-        if tx is not None:
-            tx.trace_id = trace_id
 
 
 class Subscriber(EventHandler):

@@ -1,6 +1,8 @@
 """Batched subscribers (issue 13): events that wait while a batch is handled are handled together
 in one transaction, each still exactly once, each with its own trace id; one failing event
 sends the batch back to one-by-one handling, where it alone is retried and parked."""
+import json
+import logging
 import uuid
 from datetime import UTC, datetime
 
@@ -10,12 +12,13 @@ from nameko.runners import ServiceRunner
 from sqlalchemy import Column, MetaData, String, Table, insert, select
 
 from services.members import events as member_events
-from services.plumbing import deadletters, topology
+from services.plumbing import deadletters, logs, topology
+from services.plumbing.batches import EventBatch
 from services.plumbing.idempotency import record_first_delivery
 from services.plumbing.metrics import Metrics, metrics_of
 from services.plumbing.outbox import EventPublisher
-from services.plumbing.providers import Database
-from services.plumbing.subscriber import EventBatch, subscribe
+from services.plumbing.providers import Database, LogContext
+from services.plumbing.subscriber import subscribe
 from services.plumbing.tables import plumbing_tables
 from services.plumbing.tests.scratch import scratch_engine
 from tests.fixtures import container_config, wait_for
@@ -34,6 +37,7 @@ class BatchProbe:
     name = "batch_probe"
     db = Database(METADATA, TABLES)
     metrics = Metrics()
+    log_context = LogContext()
     poisoned: set = set()
 
     @subscribe("members", "member_registered", batched=True)
@@ -97,15 +101,41 @@ def effects(engine) -> dict:
         return {row.event_id: row for row in conn.execute(select(EFFECTS))}
 
 
+class LogLines(logging.Handler):
+    def __init__(self):
+        super().__init__()
+        self.lines = []
+        self.setFormatter(logs.JsonFormatter())
+
+    def emit(self, record):
+        self.lines.append(json.loads(self.format(record)))
+
+
 def test_a_burst_is_handled_in_batches_each_event_once_with_its_own_trace(probe, amqp_uri):
     engine, sizes, _sub, runner = probe
-    events = registrations(60)
-    publish(amqp_uri, events)
-    wait_for(lambda: len(effects(engine)) == 60, timeout=30, message="all 60 applied")
+    handler, logger = LogLines(), logging.getLogger("services.plumbing.providers")
+    logger.addHandler(handler)
+    # (another test may have configured logging with disable_existing_loggers)
+    level, disabled = logger.level, logger.disabled
+    logger.setLevel(logging.INFO)
+    logger.disabled = False
+    try:
+        events = registrations(60)
+        publish(amqp_uri, events)
+        wait_for(lambda: len(effects(engine)) == 60, timeout=30, message="all 60 applied")
+        wait_for(lambda: len(handler.lines) >= 60, timeout=10, message="a line per event")
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        logger.disabled = disabled
     assert sum(sizes) == 60 and max(sizes) > 1, sizes  # batches, and no event twice
     applied = effects(engine)
-    assert {envelope["event_id"]: trace for envelope, trace in events} == {
-        event_id: row.trace_id for event_id, row in applied.items()}
+    expected = {envelope["event_id"]: trace for envelope, trace in events}
+    assert expected == {event_id: row.trace_id for event_id, row in applied.items()}
+    # one log line per event, with that event's trace id and event id
+    done = {line["event_id"]: line["request_id"] for line in handler.lines
+            if line["message"] == "entrypoint done"}
+    assert done == expected
     # redelivered (the same event ids again): no second effect
     publish(amqp_uri, events[:20])
     wait_for(lambda: sum(sizes) == 80, timeout=30, message="the redeliveries handled")
