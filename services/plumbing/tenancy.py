@@ -5,9 +5,10 @@ its org unit; a member is visible from the subtree of its home org and of its ho
 learn the org trees and members only from `org_unit_registered` / `member_registered` events
 and keep these two tables in their own database.
 """
+import time
 from dataclasses import dataclass
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, func, literal, or_, select, update
+from sqlalchemy import Column, Integer, MetaData, String, Table, event, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from .caller import Caller
@@ -23,10 +24,10 @@ class ProjectionBehind(Exception):
 @dataclass(frozen=True)
 class TenancyTables:
     org_units: Table
-    members: Table
+    members: Table | None   # None for a service that scopes by org unit only (webhooks)
 
 
-def tenancy_tables(metadata: MetaData) -> TenancyTables:
+def tenancy_tables(metadata: MetaData, with_members: bool = True) -> TenancyTables:
     org_units = Table(
         "org_units_projection", metadata,
         Column("org_id", String(36), primary_key=True),
@@ -35,6 +36,8 @@ def tenancy_tables(metadata: MetaData) -> TenancyTables:
         Column("name", String(200), nullable=False),
         Column("path", String(1000), nullable=False, index=True),
     )
+    if not with_members:
+        return TenancyTables(org_units=org_units, members=None)
     members = Table(
         "members_projection", metadata,
         Column("member_id", String(36), primary_key=True),
@@ -48,9 +51,24 @@ def tenancy_tables(metadata: MetaData) -> TenancyTables:
     return TenancyTables(org_units=org_units, members=members)
 
 
+# Scoping reads the caller's unit path on every request (and a record's unit on many). Paths
+# change only when a unit moves: this process remembers the paths it read for PATH_CACHE_SECONDS,
+# forgets them all when it applies a move (at once and again after that commit), and another
+# replica's move is seen here within that bound, on top of the events' own delay (issue 13).
+PATH_CACHE_SECONDS = 2.0
+PATH_CACHE_ENTRIES = 10_000
+
+
 class Tenancy:
-    def __init__(self, tables: TenancyTables):
+    def __init__(self, tables: TenancyTables, clock=time.monotonic):
         self.tables = tables
+        self.clock = clock
+        self._paths: dict[tuple, tuple[float, str]] = {}
+        self._generation = 0  # a read that started before a forget() must not store its result
+
+    def forget_paths(self) -> None:
+        self._generation += 1
+        self._paths.clear()
 
     # -- keeping the projection -------------------------------------------------------------
     # A unit or member already projected is left as it is: the key answers in the INSERT itself.
@@ -79,11 +97,13 @@ class Tenancy:
         """The unit and its whole subtree now hang under another parent: rewrite path prefixes."""
         table = self.tables.org_units
         old, new = data["old_path"], data["new_path"]
-        current = self.org_path(session, data["org_id"])
+        current = self._stored_path(session, data["org_id"])
         if current == new:
             return  # already applied
         if current != old:
             raise ProjectionBehind(f"org unit {data['org_id']} is at {current}, expected {old}")
+        self.forget_paths()
+        event.listen(session, "after_commit", lambda _session: self.forget_paths(), once=True)
         session.execute(update(table).where(table.c.org_id == data["org_id"])
                         .values(parent_id=data["parent_id"]))
         session.execute(update(table).where(table.c.path.startswith(old, autoescape=True))
@@ -94,13 +114,27 @@ class Tenancy:
         """The caller's subtree prefix; None when platform-wide; never matching when unknown."""
         if caller.platform_wide:
             return None
-        table = self.tables.org_units
-        path = session.scalar(select(table.c.path).where(table.c.org_id == caller.org_id))
-        return path or NOTHING
+        return self.org_path(session, caller.org_id) or NOTHING
 
     def org_path(self, session: Session, org_id: str | None) -> str | None:
+        """The unit's path, remembered for PATH_CACHE_SECONDS (see above); None if unknown (not
+        remembered: a unit projected a moment later must be found)."""
         if not org_id:
             return None
+        now = self.clock()
+        key = (session.get_bind(), org_id)  # per database: one per process, many in tests
+        remembered = self._paths.get(key)
+        if remembered is not None and remembered[0] > now:
+            return remembered[1]
+        generation = self._generation
+        path = self._stored_path(session, org_id)
+        if path is not None and generation == self._generation:
+            if len(self._paths) >= PATH_CACHE_ENTRIES:
+                self._paths.clear()
+            self._paths[key] = (now + PATH_CACHE_SECONDS, path)
+        return path
+
+    def _stored_path(self, session: Session, org_id: str) -> str | None:
         table = self.tables.org_units
         return session.scalar(select(table.c.path).where(table.c.org_id == org_id))
 

@@ -13,7 +13,7 @@ from sqlalchemy import event, select, text
 from sqlalchemy.orm import sessionmaker
 
 from services.donations import gifts
-from services.donations.models import PLUMBING, Campaign, Donation
+from services.donations.models import PLUMBING, TENANCY, Campaign, Donation
 from services.donations.reconcile import reconcile_all
 from services.donations.service import DonationsService
 from services.plumbing.db import UnitOfWork, make_engine
@@ -90,6 +90,7 @@ def gift_rows(engine) -> list[tuple]:
 def test_the_campaign_lock_is_taken_last_and_held_for_the_gifts_own_rows(worker, engine,
                                                                           campaign):
     # The key, the event, the caller's subtree: before the lock. Under it, the gift's rows.
+    TENANCY.forget_paths()  # (the subtree's path is remembered for a moment once read)
     assert statements_of(engine, lambda: give(worker, campaign, key="k-1")) == [
         "INSERT donation_request_keys", "INSERT outbox", "SELECT org_units_projection",
         "UPDATE campaigns", "INSERT donations", "UPDATE donation_request_keys"]
@@ -102,9 +103,12 @@ def test_the_campaign_lock_is_taken_last_and_held_for_the_gifts_own_rows(worker,
         caller(BRANCH), campaign["id"], goods, None))[:4] == [
         "SELECT org_units_projection", "UPDATE campaigns", "INSERT donations",
         "INSERT donation_items"]
+    # the caller's path is remembered for a moment: the next gift reads no org unit
+    assert statements_of(engine, lambda: give(worker, campaign, "1.00", who=BRANCH)) == [
+        "INSERT outbox", "UPDATE campaigns", "INSERT donations"]
     totals = worker().get_campaign(caller(BRANCH), campaign["id"])
     assert (totals["cash_balance"], totals["goods_total"], totals["donation_count"]) == (
-        "13.34", "80.00", 3)
+        "14.34", "80.00", 4)
 
 
 def test_balances_stay_exact_to_the_fen(worker, engine, campaign):

@@ -73,3 +73,32 @@ def test_moving_a_unit_rewrites_its_whole_subtree_once(session):
     with pytest.raises(ProjectionBehind):
         tenancy.apply_org_unit_moved(session, {"org_id": "y", "parent_id": "a",
                                                "old_path": "/a/x/y/", "new_path": "/a/y/"})
+
+
+def test_paths_are_remembered_briefly_and_forgotten_when_a_unit_moves_here(session):
+    """Issue 13: scoping reads the caller's path on every request. A move applied by this
+    process is seen at once; one applied by another replica within PATH_CACHE_SECONDS."""
+    from sqlalchemy import update
+
+    from services.plumbing import tenancy as tenancy_module
+    now = [100.0]
+    tenancy = Tenancy(session.tenancy.tables, clock=lambda: now[0])
+    session.tenancy = tenancy
+    org(session, "a", "/a/")
+    org(session, "b", "/b/")
+    org(session, "x", "/a/x/", "a")
+    assert tenancy.caller_prefix(session, office("x")) == "/a/x/"
+    table = tenancy.tables.org_units
+    # another replica rewrites the path: not seen here until the entry expires
+    session.execute(update(table).where(table.c.org_id == "x").values(path="/b/x/"))
+    assert tenancy.org_path(session, "x") == "/a/x/"
+    now[0] += tenancy_module.PATH_CACHE_SECONDS + 0.1
+    assert tenancy.org_path(session, "x") == "/b/x/"
+    # a move applied here: forgotten at once
+    tenancy.apply_org_unit_moved(session, {"org_id": "x", "parent_id": "a",
+                                           "old_path": "/b/x/", "new_path": "/a/x/"})
+    assert tenancy.caller_prefix(session, office("x")) == "/a/x/"
+    # an unknown unit is never remembered: it is found as soon as it is projected
+    assert tenancy.caller_prefix(session, office("late")) == "/nothing/"
+    org(session, "late", "/late/")
+    assert tenancy.caller_prefix(session, office("late")) == "/late/"
