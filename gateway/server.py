@@ -15,6 +15,7 @@ from prometheus_client import start_http_server  # noqa: E402
 
 import services.plumbing.rpc  # noqa: E402,F401  (registers error types for RPC replies)
 from services.plumbing import config, logs  # noqa: E402
+from services.plumbing.runner import settle_heap  # noqa: E402
 
 from .app import Gateway  # noqa: E402
 from .errors import error_body  # noqa: E402
@@ -74,6 +75,7 @@ def main():
     host = os.environ.get("GATEWAY_HOST", "127.0.0.1")
     port = config.env_int("GATEWAY_PORT", 8080)
     listener = eventlet.listen((host, port))
+    settle_heap()
     server = eventlet.spawn(serve, listener, gateway)
     stop = eventlet.event.Event()
 
