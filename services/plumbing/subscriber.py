@@ -37,6 +37,7 @@ from nameko.messaging import Consumer
 from prometheus_client.core import GaugeMetricFamily
 
 from .batches import EventBatch
+from .container import INFRASTRUCTURE_ERRORS
 from .envelope import MalformedEnvelope, ReceivedEvent
 from .metrics import metrics_of
 from .outbox import EventPublisher
@@ -119,7 +120,13 @@ class Subscriber(EventHandler):
             outcomes = result if exc_info is None else [exc_info] * len(deliveries)
             try:
                 for (_event, message), outcome in zip(deliveries, outcomes, strict=True):
-                    self._handle_result(message, None, outcome)
+                    try:
+                        self._handle_result(message, None, outcome)
+                    except INFRASTRUCTURE_ERRORS as exc:
+                        # Acked on a connection the broker dropped: the broker redelivers it.
+                        # The batch's other deliveries are settled all the same.
+                        log.warning("could not settle a delivery on %s: %s: %s",
+                                    self.subscription.queue_name, type(exc).__name__, exc)
             finally:
                 if not finished.ready():
                     finished.send()

@@ -116,7 +116,9 @@ def test_node_leading_the_busiest_queue_stops_for_20_s_under_load(cluster, postg
         for name in stack.probes:
             wait_for(lambda n=name: stack.probe(n) == 200, timeout=15,
                      message=f"{name}'s liveness probe")
-        for service in ("services_desk", "donations", "webhooks", "members"):
+        # ...and handling events again since the node came back (webhooks takes no event this
+        # load produces since it keeps no members projection: its probe above says it consumes)
+        for service in ("services_desk", "donations", "members"):
             for replica in range(REPLICAS):
                 name = f"{service}-{replica}"
                 assert runs_end[name] > runs_back[name], (name, runs_back, runs_end)
