@@ -13,26 +13,19 @@ from decimal import Decimal
 
 import eventlet
 import pytest
-from nameko.testing.services import worker_factory
 from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 
-from services.donations.models import PLUMBING
 from services.donations.reconcile import reconcile_all
-from services.donations.service import DonationsService
 from services.donations.tests.conftest import (
     BRANCH,
     COMMITTEE,
-    MEMBER,
-    ORGS,
     caller,
-    member_registered,
-    org_unit_registered,
-    received,
+    workers_on,
 )
 from services.donations.tests.test_gifts import SEED_GIFTS
 from services.donations.tests.test_goods_batches_voids import SEED_GOODS
-from services.plumbing.db import UnitOfWork, is_postgresql, make_engine
+from services.plumbing.db import is_postgresql, make_engine
 from services.plumbing.errors import Conflict
 
 pytestmark = pytest.mark.integration
@@ -49,18 +42,7 @@ def engine(databases):
 
 @pytest.fixture
 def worker(engine):
-    """A new worker (own UnitOfWork, so own sessions) per call, like nameko's pool."""
-    def make():
-        uow = UnitOfWork(sessionmaker(engine, expire_on_commit=False), PLUMBING, trace_id=None)
-        return worker_factory(DonationsService, db=uow, config={})
-    service = make()
-    paths = {}
-    for org_id, parent_id, kind in ORGS:
-        service.on_org_unit_registered(received(
-            org_unit_registered(org_id, parent_id, kind, paths), "on_org_unit_registered"))
-    service.on_member_registered(received(
-        member_registered(MEMBER, "张伟", ORGS[0][0], BRANCH), "on_member_registered"))
-    return make
+    return workers_on(engine)
 
 
 @pytest.fixture

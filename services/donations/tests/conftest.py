@@ -129,3 +129,18 @@ def campaign_body(**overrides):
 def campaign(service, tenancy):
     """An open campaign called by the first branch."""
     return service.create_campaign(caller(BRANCH), campaign_body())
+
+
+def workers_on(engine):
+    """A factory of workers, each with its own UnitOfWork (own sessions, like nameko's pool),
+    on a database where the units of ORGS and MEMBER have been projected."""
+    def make():
+        uow = UnitOfWork(sessionmaker(engine, expire_on_commit=False), PLUMBING, trace_id=None)
+        return worker_factory(DonationsService, db=uow, config={})
+    service, paths = make(), {}
+    for org_id, parent_id, kind in ORGS:
+        service.on_org_unit_registered(received(
+            org_unit_registered(org_id, parent_id, kind, paths), "on_org_unit_registered"))
+    service.on_member_registered(received(
+        member_registered(MEMBER, "张伟", ORGS[0][0], BRANCH), "on_member_registered"))
+    return make

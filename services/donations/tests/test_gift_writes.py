@@ -8,27 +8,22 @@ from decimal import Decimal
 
 import eventlet
 import pytest
-from nameko.testing.services import worker_factory
 from sqlalchemy import event, select, text
 from sqlalchemy.orm import sessionmaker
 
 from services.donations import gifts
-from services.donations.models import PLUMBING, TENANCY, Campaign, Donation
+from services.donations.models import TENANCY, Campaign, Donation
 from services.donations.reconcile import reconcile_all
-from services.donations.service import DonationsService
-from services.plumbing.db import UnitOfWork, make_engine
+from services.plumbing.db import make_engine
 from services.plumbing.errors import Conflict, InvalidTransition
 
 from .conftest import (
     BRANCH,
     COMMITTEE,
     MEMBER,
-    ORGS,
     caller,
     campaign_body,
-    member_registered,
-    org_unit_registered,
-    received,
+    workers_on,
 )
 
 
@@ -41,17 +36,7 @@ def engine(databases):
 
 @pytest.fixture
 def worker(engine):
-    """A new worker (own UnitOfWork, so own sessions) per call, like nameko's pool."""
-    def make():
-        uow = UnitOfWork(sessionmaker(engine, expire_on_commit=False), PLUMBING, trace_id=None)
-        return worker_factory(DonationsService, db=uow, config={})
-    service, paths = make(), {}
-    for org_id, parent_id, kind in ORGS:
-        service.on_org_unit_registered(received(
-            org_unit_registered(org_id, parent_id, kind, paths), "on_org_unit_registered"))
-    service.on_member_registered(received(
-        member_registered(MEMBER, "张伟", ORGS[0][0], BRANCH), "on_member_registered"))
-    return make
+    return workers_on(engine)
 
 
 @pytest.fixture
