@@ -15,6 +15,7 @@ from services.plumbing.caller import Caller
 from services.plumbing.db import Transaction
 from services.plumbing.envelope import utcnow
 from services.plumbing.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from services.plumbing.expiring import ExpiringCache
 from services.plumbing.ids import plausible_id  # also imported from here by the members modules
 from services.plumbing.text import with_article
 
@@ -56,31 +57,20 @@ class CachedOrg:
 
 class OrgCache:
     def __init__(self, seconds: float = ORG_CACHE_SECONDS, clock=time.monotonic):
-        self.seconds, self.clock = seconds, clock
-        self._entries: dict[str, tuple[float, CachedOrg]] = {}
-        self._generation = 0  # a read that started before a clear() must not store its result
+        self._cache = ExpiringCache(seconds, ORG_CACHE_ENTRIES, clock)
 
     def get(self, session: Session, org_id) -> CachedOrg | None:
         if not plausible_id(org_id):
             return None
-        now = self.clock()
-        entry = self._entries.get(org_id)
-        if entry is not None and entry[0] > now:
-            return entry[1]
-        generation = self._generation
-        org = session.get(OrgUnit, org_id)
-        if org is None:
-            return None  # not remembered: a unit created a moment later must be found
-        cached = CachedOrg(org.id, org.kind, org.path, org.closed_at)
-        if generation == self._generation and not session.info.get(_ORGS_CHANGED):
-            if len(self._entries) >= ORG_CACHE_ENTRIES:
-                self._entries.clear()
-            self._entries[org_id] = (now + self.seconds, cached)
-        return cached
+
+        def load():
+            org = session.get(OrgUnit, org_id)
+            return org and CachedOrg(org.id, org.kind, org.path, org.closed_at)
+        # not stored while this session's transaction changed units (it may roll back)
+        return self._cache.get(org_id, load, may_store=not session.info.get(_ORGS_CHANGED))
 
     def clear(self) -> None:
-        self._generation += 1
-        self._entries.clear()
+        self._cache.clear()
 
 
 ORG_CACHE = OrgCache()

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from .caller import Caller
 from .db import insert_unless_present
+from .expiring import ExpiringCache
 
 NOTHING = "/nothing/"
 
@@ -62,12 +63,9 @@ PATH_CACHE_ENTRIES = 10_000
 class Tenancy:
     def __init__(self, tables: TenancyTables, clock=time.monotonic):
         self.tables = tables
-        self.clock = clock
-        self._paths: dict[tuple, tuple[float, str]] = {}
-        self._generation = 0  # a read that started before a forget() must not store its result
+        self._paths = ExpiringCache(PATH_CACHE_SECONDS, PATH_CACHE_ENTRIES, clock)
 
     def forget_paths(self) -> None:
-        self._generation += 1
         self._paths.clear()
 
     # -- keeping the projection -------------------------------------------------------------
@@ -121,18 +119,9 @@ class Tenancy:
         remembered: a unit projected a moment later must be found)."""
         if not org_id:
             return None
-        now = self.clock()
-        key = (session.get_bind(), org_id)  # per database: one per process, many in tests
-        remembered = self._paths.get(key)
-        if remembered is not None and remembered[0] > now:
-            return remembered[1]
-        generation = self._generation
-        path = self._stored_path(session, org_id)
-        if path is not None and generation == self._generation:
-            if len(self._paths) >= PATH_CACHE_ENTRIES:
-                self._paths.clear()
-            self._paths[key] = (now + PATH_CACHE_SECONDS, path)
-        return path
+        # per database: one per process, many in tests
+        return self._paths.get((session.get_bind(), org_id),
+                               lambda: self._stored_path(session, org_id))
 
     def _stored_path(self, session: Session, org_id: str) -> str | None:
         table = self.tables.org_units
