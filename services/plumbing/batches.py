@@ -50,3 +50,13 @@ class EventBatch:
             unit.trace_id = trace_id
         if tx is not None:
             tx.trace_id = trace_id
+
+
+def outcomes(worker_ctx, result, exc_info) -> list[tuple]:
+    """What one worker's run came to, per event handled: [((event, trace id), exc_info or None)]
+    for a batched subscriber's worker that returned; [(None, exc_info)] for any other worker
+    (and for a batch whose worker failed as a whole). Metrics and the log context count and
+    write one outcome each."""
+    if exc_info is None and worker_ctx.args and isinstance(worker_ctx.args[0], EventBatch):
+        return list(zip(worker_ctx.args[0].items, result, strict=True))
+    return [(None, exc_info)]

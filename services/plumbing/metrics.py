@@ -12,7 +12,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 
 from . import probes
-from .batches import EventBatch
+from .batches import outcomes
 from .errors import ServiceError
 
 log = logging.getLogger(__name__)
@@ -106,11 +106,7 @@ class Metrics(DependencyProvider):
         started = self._started.pop(worker_ctx, None)
         entrypoint = worker_ctx.entrypoint
         labels = (self.container.service_name, entrypoint.method_name, entrypoint_kind(entrypoint))
-        if worker_ctx.args and isinstance(worker_ctx.args[0], EventBatch) and exc_info is None:
-            outcomes = result   # a batched subscriber's worker: one outcome per event
-        else:
-            outcomes = [exc_info]
-        for outcome in outcomes:
+        for _event, outcome in outcomes(worker_ctx, result, exc_info):
             self.calls.labels(*labels, _outcome(outcome)).inc()
         if started is not None:
             self.duration.labels(*labels).observe(time.perf_counter() - started)

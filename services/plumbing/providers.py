@@ -8,7 +8,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.orm import sessionmaker
 
 from . import logs
-from .batches import EventBatch
+from .batches import outcomes
 from .db import UnitOfWork, make_engine
 from .metrics import gauge
 from .outbox import EventPublisher, OutboxRelay, run_relay_loop
@@ -88,13 +88,11 @@ class LogContext(DependencyProvider):
                          service=self.container.service_name)
 
     def worker_result(self, worker_ctx, result=None, exc_info=None):
-        if exc_info is None and worker_ctx.args and isinstance(worker_ctx.args[0], EventBatch):
-            # a batched subscriber's worker: a line per event, with its own trace and event id
-            for (event, trace_id), outcome in zip(worker_ctx.args[0].items, result, strict=True):
+        for handled, outcome in outcomes(worker_ctx, result, exc_info):
+            if handled is not None:  # one event of a batch: its own trace and event id
+                event, trace_id = handled
                 logs.set_context(trace_id=trace_id, event_id=event.event_id)
-                self._outcome(outcome)
-            return
-        self._outcome(exc_info)
+            self._outcome(outcome)
 
     @staticmethod
     def _outcome(exc_info) -> None:
