@@ -75,6 +75,22 @@ class Confirms:
         return min(tags) if tags else None
 
 
+def open_channel(amqp_uri: str, ssl=None, login_method=None):
+    """A broker connection of the caller's own and a channel on it: (connection, channel)."""
+    connection = Connection(amqp_uri, ssl=ssl, login_method=login_method, connect_timeout=5)
+    connection.ensure_connection(max_retries=1)
+    return connection, connection.channel()
+
+
+def release_quietly(connection) -> None:
+    """Let go of a connection that may be broken already."""
+    if connection is not None:
+        try:
+            connection.release()
+        except Exception:
+            pass
+
+
 class EventPublisher:
     """A confirming, mandatory publisher on its own connection (plain kombu, no nameko). Every
     call publishes its messages in order and waits once for the broker to confirm them all."""
@@ -88,9 +104,7 @@ class EventPublisher:
 
     def _ensure(self):
         if self._producer is None:
-            self._connection = Connection(self.amqp_uri, connect_timeout=5)
-            self._connection.ensure_connection(max_retries=1)
-            channel = self._connection.channel()
+            self._connection, channel = open_channel(self.amqp_uri)
             channel.events["basic_return"].add(self._on_return)
             channel.events["basic_ack"].add(self._on_ack)
             channel.events["basic_nack"].add(self._on_nack)
@@ -181,11 +195,7 @@ class EventPublisher:
             raise Unconfirmed(nacked - first, RuntimeError("the broker refused (nacked) a message"))
 
     def close(self):
-        if self._connection is not None:
-            try:
-                self._connection.release()
-            except Exception:
-                pass
+        release_quietly(self._connection)
         self._connection = self._producer = None
         self._confirms = Confirms()
 

@@ -11,7 +11,6 @@ import sys
 import threading
 
 import kombu.serialization
-from kombu import Connection
 from nameko.constants import (
     AMQP_SSL_CONFIG_KEY,
     AMQP_URI_CONFIG_KEY,
@@ -28,6 +27,7 @@ from .caller import Caller  # noqa: F401  (re-exported for entrypoints)
 from .container import INFRASTRUCTURE_ERRORS
 from .errors import ALL_ERRORS, Unavailable
 from .idempotency import request_fingerprint, run_once
+from .outbox import open_channel, release_quietly
 from .topology import rpc_queue
 
 log = logging.getLogger(__name__)
@@ -70,18 +70,12 @@ class ReplyChannel:
 
     def _ensure(self):
         if self._channel is None:
-            connection = Connection(self.amqp_uri, ssl=self.ssl, login_method=self.login_method,
-                                    connect_timeout=5)
-            connection.ensure_connection(max_retries=1)
-            self._connection, self._channel = connection, connection.channel()
+            self._connection, self._channel = open_channel(self.amqp_uri, self.ssl,
+                                                           self.login_method)
         return self._channel
 
     def close(self) -> None:
-        if self._connection is not None:
-            try:
-                self._connection.release()
-            except Exception:
-                pass
+        release_quietly(self._connection)
         self._connection = self._channel = None
 
 
