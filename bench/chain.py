@@ -193,7 +193,7 @@ def first_member_url(list_url: str, headers: dict) -> str:
 
 
 def run_scenarios(name: str, targets: dict, only, seconds, connections, after_write,
-                  meter: "CpuMeter") -> dict:
+                  meter: "CpuMeter", statements: "StatementCounter | None" = None) -> dict:
     results = {}
     for scenario in only:
         url, headers, body = targets[scenario]
@@ -202,6 +202,8 @@ def run_scenarios(name: str, targets: dict, only, seconds, connections, after_wr
         mode = {"get": "read", "list": "read"}.get(scenario, scenario)
         wrk(url, mode, WARM_UP_SECONDS, connections, headers, body)
         before = meter.snapshot()
+        if statements is not None:
+            statements.reset()
         result = wrk(url, mode, seconds, connections, headers, body)
         if scenario in WRITES:
             result.update(after_write())  # the consumers' work on the load's events counts too
@@ -209,6 +211,8 @@ def run_scenarios(name: str, targets: dict, only, seconds, connections, after_wr
                                                                result["requests"])
         results[scenario] = result
         print(f"[{name}] {scenario}: {result}", flush=True)
+        if statements is not None:
+            statements.print_per_request(f"{name} {scenario}", result["requests"])
     return results
 
 
@@ -320,6 +324,38 @@ class CpuMeter:
 
 
 # -- profiling -----------------------------------------------------------------------------------
+class StatementCounter:
+    """What PostgreSQL ran during a scenario, per request (pg_stat_statements, cluster-wide):
+    the statements, round trips and server time each request costs, by database."""
+
+    SETTINGS = "-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all"
+
+    def __init__(self, admin):
+        self.admin = admin
+        with admin.connect() as conn:
+            conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_stat_statements"))
+
+    def reset(self) -> None:
+        with self.admin.connect() as conn:
+            conn.execute(text("SELECT pg_stat_statements_reset()"))
+
+    def print_per_request(self, title: str, requests: int, shown: int = 30) -> None:
+        with self.admin.connect() as conn:
+            rows = conn.execute(text(
+                "SELECT d.datname, s.calls, s.total_exec_time, s.query "
+                "FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid "
+                "WHERE d.datname <> 'postgres' ORDER BY s.calls DESC")).all()
+        requests = max(requests, 1)
+        calls = sum(row.calls for row in rows)
+        server_ms = sum(row.total_exec_time for row in rows)
+        print(f"\n{title}: {calls / requests:.2f} statements and {server_ms / requests:.3f} ms "
+              f"of execution per request", flush=True)
+        for row in rows[:shown]:
+            query = " ".join(row.query.split())[:110]
+            print(f"  {row.calls / requests:6.2f}  {row.total_exec_time / row.calls * 1000:7.1f} µs"
+                  f"  {row.datname:14} {query}", flush=True)
+
+
 def start_profiles(stack: Stack, directory: Path, scenario: str, seconds: float) -> list:
     """py-spy on every platform process for one scenario: raw collapsed stacks (one line per
     stack with its sample count; `--profile-svg` adds flame graphs, at twice the sampling cost)."""
@@ -372,6 +408,8 @@ def main(argv=None) -> None:
     parser.add_argument("--connections", type=int, default=10)
     parser.add_argument("--only", nargs="+", choices=SCENARIOS, default=list(SCENARIOS))
     parser.add_argument("--skip-naive", action="store_true")
+    parser.add_argument("--statements", action="store_true",
+                        help="print the SQL statements each request costs (pg_stat_statements)")
     parser.add_argument("--profile-svg", action="store_true",
                         help="with --profile: flame graphs (SVG) as well as raw samples")
     parser.add_argument("--profile", type=Path, help="py-spy samples of every platform process "
@@ -390,7 +428,7 @@ def main(argv=None) -> None:
     base = Path(tempfile.mkdtemp(prefix="liudong-bench-"))
     base.chmod(0o755)  # the cluster runs as the `postgres` user, who must reach its data
     data_dir, port = str(base / "data"), free_port()
-    infra.postgres_up(data_dir, port)
+    infra.postgres_up(data_dir, port, StatementCounter.SETTINGS if args.statements else "")
     admin = create_engine(f"postgresql+psycopg2://postgres@127.0.0.1:{port}/postgres",
                           isolation_level="AUTOCOMMIT")
     broker = SharedBroker()
@@ -413,6 +451,7 @@ def main(argv=None) -> None:
             return {"projection_caught_up_s": round(time.monotonic() - begun, 2)}
 
         postmaster = int(Path(data_dir, "postmaster.pid").read_text().split()[0])
+        statements = StatementCounter(admin) if args.statements else None
         platform_meter = CpuMeter(lambda: supervised_pids(stack.supervisor), postmaster)
         naive_meter = naive and CpuMeter(lambda: supervised_pids(naive.supervisor), postmaster)
 
@@ -425,13 +464,13 @@ def main(argv=None) -> None:
                                        WARM_UP_SECONDS + args.seconds) if args.profile else [])
             platform |= run_scenarios("platform", platform_targets(stack, world), [scenario],
                                       args.seconds, args.connections, after_platform_write,
-                                      platform_meter)
+                                      platform_meter, statements)
             for profile in profiles:
                 profile.wait(60)
             if naive is not None:
                 naive_results |= run_scenarios("naive", naive_targets(naive), [scenario],
                                                args.seconds, args.connections, after_naive_write,
-                                               naive_meter)
+                                               naive_meter, statements)
         lag = platform_event_lag(stack)
         print(f"[platform] event lag member.registered -> desk projection: {lag}", flush=True)
         naive_lag = naive_event_lag(naive) if naive is not None else None

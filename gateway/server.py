@@ -13,7 +13,6 @@ import eventlet.event  # noqa: E402
 import eventlet.wsgi  # noqa: E402
 from prometheus_client import start_http_server  # noqa: E402
 
-import services.plumbing.rpc  # noqa: E402,F401  (registers error types for RPC replies)
 from services.plumbing import config, logs  # noqa: E402
 from services.plumbing.runner import settle_heap  # noqa: E402
 

@@ -181,7 +181,7 @@ def _pg_bin(name: str) -> str:
     return found
 
 
-def postgres_up(data_dir: str, port: int) -> None:
+def postgres_up(data_dir: str, port: int, settings: str = "") -> None:
     """A throw-away cluster owned by the `postgres` user when run as root (initdb refuses root)."""
     user = "postgres" if os.geteuid() == 0 else None
     if port_open(port):
@@ -197,7 +197,7 @@ def postgres_up(data_dir: str, port: int) -> None:
     log_file = os.path.join(data_dir, "server.log")
     run(_pg_bin("pg_ctl"), "-D", data_dir, "-l", log_file, "-w", "-t", "60", "-o",
         f"-p {port} -k {data_dir} -c listen_addresses=127.0.0.1 -c max_connections=300 "
-        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off", "start",
+        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off " + settings, "start",
         quiet=True, user=user)
     say(f"PostgreSQL up on 127.0.0.1:{port} (data in {data_dir})")
 

@@ -4,6 +4,7 @@ import time
 
 import eventlet
 import pytest
+from nameko.extensions import DependencyProvider
 from nameko.runners import ServiceRunner
 
 from gateway.server import build_gateway
@@ -138,10 +139,82 @@ def test_replies_go_without_publisher_confirms_and_arrive(amqp_uri, gateway_db, 
         gateway = build_gateway(amqp_uri, gateway_db)
         answers = [gateway.client.call("members", "list_members", {}, {"n": n}) for n in range(5)]
         assert [a["items"][0]["n"] for a in answers] == list(range(5))
-        assert producers == [False] * 5  # the gateway's five requests, none confirmed
+        assert producers == []  # the gateway's requests go on its own channels: none confirmed
+        assert not any(caller.channel._confirm_selected for caller in gateway.client._pool._idle)
         replies = reply_channel(amqp_uri)
         assert replies._channel is not None and not replies._channel._confirm_selected
         replies._connection.connection.transport.sock.close()  # as if the broker dropped it
         assert gateway.client.call("members", "list_members", {}, {"n": 5})["items"] == [{"n": 5}]
+    finally:
+        runner.stop()
+
+
+class ContextValue(DependencyProvider):
+    def __init__(self, key):
+        self.key = key
+
+    def get_dependency(self, worker_ctx):
+        return worker_ctx.data.get(self.key)
+
+
+class ContextMembers:
+    """Answers with what reached its worker's context from the call's headers."""
+    name = "members"
+    trace_id = ContextValue("request_id")
+    idempotency_key = ContextValue("idempotency_key")
+
+    @rpc
+    def list_members(self, caller, params):
+        return {"items": [{"trace": self.trace_id, "key": self.idempotency_key}],
+                "next_cursor": None}
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_the_trace_id_and_idempotency_key_reach_the_service(amqp_uri, gateway_db):
+    runner = ServiceRunner(container_config("members", "sqlite://", amqp_uri))
+    runner.add_service(ContextMembers)
+    runner.start()
+    try:
+        gateway = build_gateway(amqp_uri, gateway_db)
+        answer = gateway.client.call("members", "list_members", {}, {}, trace_id="t-1",
+                                     idempotency_key="k-1")
+        assert answer["items"] == [{"trace": "t-1", "key": "k-1"}]
+        # the pooled caller carries nothing over to the next call
+        answer = gateway.client.call("members", "list_members", {}, {})
+        assert answer["items"] == [{"trace": None, "key": None}]
+    finally:
+        runner.stop()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_request_no_queue_takes_is_503_at_once(amqp_uri, gateway_db):
+    """Issue 13: requests go `mandatory`, so one for a service whose queue does not exist comes
+    back from the broker at once: a 503 without waiting for the timeout."""
+    gateway = build_gateway(amqp_uri, gateway_db)
+    gateway.client.timeout = 5.0
+    from gateway.rpc import ServiceUnavailable
+    started = time.monotonic()
+    with pytest.raises(ServiceUnavailable, match="nobody_runs_this is not running"):
+        gateway.client.call("nobody_runs_this", "anything", {})
+    assert time.monotonic() - started < 2
+    assert len(gateway.client._pool._idle) == 1   # the caller is fine and kept
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_stray_reply_is_not_taken_for_the_answer(amqp_uri, gateway_db):
+    """A reply to an earlier call (a redelivered request answered twice) waits in the reply
+    queue of a pooled caller: the next call on that caller still gets its own answer."""
+    from services.plumbing.rpc import reply_channel
+    runner = ServiceRunner(container_config("members", "sqlite://", amqp_uri))
+    runner.add_service(EchoMembers)
+    runner.start()
+    try:
+        gateway = build_gateway(amqp_uri, gateway_db)
+        assert gateway.client.call("members", "list_members", {}, {"n": 1})["items"] == [{"n": 1}]
+        caller = gateway.client._pool._idle[0]
+        reply_channel(amqp_uri).publish(
+            b'{"result": {"items": [{"n": "stale"}]}, "error": null}', "application/json",
+            "utf-8", "nameko-rpc", caller.reply_to, "an-earlier-call")
+        assert gateway.client.call("members", "list_members", {}, {"n": 2})["items"] == [{"n": 2}]
     finally:
         runner.stop()
