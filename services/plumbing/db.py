@@ -69,7 +69,40 @@ def make_engine(url: str) -> Engine:
     # before a firewall or proxy forgets them silently, which no local check can notice.
     engine = create_engine(url, pool_size=10, max_overflow=20, pool_recycle=RECYCLE_SECONDS)
     event.listen(engine, "checkout", _discard_if_closed_by_server)
+    event.listen(engine, "checkin", _end_autocommit)
+    event.listen(engine, "before_cursor_execute", _transaction_for_a_server_side_cursor)
     return engine
+
+
+# A read() session on PostgreSQL runs in autocommit: its statements alone, without a BEGIN
+# before and a ROLLBACK after (two round trips of three for a read by key, issue 13). Nothing
+# is lost: under READ COMMITTED (PostgreSQL's default and ours) every statement of a
+# transaction takes its own snapshot too. The driver's flag is set where the session begins on
+# its connection (psycopg2 sends BEGIN only with the first statement, so none has gone yet)
+# and cleared when the connection goes back to the pool. SQLAlchemy's own AUTOCOMMIT isolation
+# level would do the same with a SET statement at every check-in. SQLite reads keep their
+# transaction (its BEGIN IMMEDIATE orders them with the writers of the process).
+READ_ONLY = "liudong_read_only"
+
+
+@event.listens_for(Session, "after_begin")
+def _reads_in_autocommit(session, _transaction, connection) -> None:
+    if session.info.get(READ_ONLY) and connection.dialect.name == "postgresql":
+        connection.connection.driver_connection.autocommit = True
+
+
+def _transaction_for_a_server_side_cursor(connection, _cursor, _statement, _parameters,
+                                           context, _executemany) -> None:
+    """A streamed read (yield_per: a server-side cursor) needs a transaction to live in."""
+    if context is not None and context._is_server_side:
+        driver_connection = connection.connection.driver_connection
+        if driver_connection.autocommit:
+            driver_connection.autocommit = False
+
+
+def _end_autocommit(dbapi_connection, _record) -> None:
+    if dbapi_connection is not None and not dbapi_connection.closed and dbapi_connection.autocommit:
+        dbapi_connection.autocommit = False
 
 
 RECYCLE_SECONDS = 1800
@@ -137,6 +170,10 @@ class Transaction:
         self._tables = tables
         self.trace_id = trace_id
         self.emitted: list[dict] = []
+        # A batched subscriber's transaction: the events it applies, and which of them are
+        # first deliveries, found for all in one statement (idempotency.record_first_delivery).
+        self.event_batch: list | None = None
+        self.first_deliveries: dict[str, bool] | None = None
 
     def emit(self, envelope: dict) -> None:
         self.emit_all([envelope])
@@ -224,6 +261,7 @@ class UnitOfWork:
             yield self._joined.session  # sees what the outer transaction wrote so far
             return
         session = self._session_factory()
+        session.info[READ_ONLY] = True
         self._sessions.append(session)
         try:
             yield session
