@@ -25,6 +25,7 @@ class EventBatch:
         if len(self.items) > 1 and isinstance(unit, UnitOfWork):
             try:
                 with unit.transaction() as tx, unit.joined(tx):
+                    tx.event_batch = [event for event, _trace_id in self.items]
                     for event, trace_id in self.items:
                         self._as_current(unit, event, trace_id, tx)
                         handle(service, event)

@@ -99,3 +99,43 @@ def test_a_rolled_back_first_delivery_leaves_the_event_to_the_next(uow):
     assert rows(uow) == (0, 0)
     assert project(uow, received)
     assert rows(uow) == (1, 1)
+
+
+def project_batch(uow, events: list[ReceivedEvent], fail_on: str | None = None) -> list[bool]:
+    """What a batched subscriber's worker does with a batch: one transaction, every handler
+    recording its event first (plumbing/batches.py)."""
+    firsts = []
+    with uow.transaction() as tx:
+        tx.event_batch = events
+        for received in events:
+            first = record_first_delivery(tx, received)
+            firsts.append(first)
+            if first:
+                TENANCY.apply_member_registered(tx.session, received.data)
+            if received.data["member_id"] == fail_on:
+                raise RuntimeError("a handler of the batch failed")
+    return firsts
+
+
+def test_a_batch_records_its_events_in_one_statement(engine, uow):
+    """Issue 13: one INSERT … RETURNING for the batch's records, not one per event; an event
+    applied before, and a second copy of one event in the same batch, are not first."""
+    earlier = registered("m-2")
+    assert project(uow, earlier)
+    statements = []
+    event.listen(engine, "before_cursor_execute",
+                 lambda _conn, _cursor, sql, *_args: statements.append(sql))
+    batch = [registered("m-1"), earlier, registered("m-3")]
+    batch.append(batch[0])   # redelivered while the batch waited
+    assert project_batch(uow, batch) == [True, False, True, False]
+    records = [sql for sql in statements if "processed_events" in sql]
+    assert len(records) == 2 and "RETURNING" in records[0]   # the batch's, then the copy's own
+    assert rows(uow) == (3, 3)
+
+
+def test_a_failed_batch_takes_its_records_back(uow):
+    with pytest.raises(RuntimeError):
+        project_batch(uow, [registered("m-1"), registered("m-2")], fail_on="m-1")
+    assert rows(uow) == (0, 0)
+    assert project_batch(uow, [registered("m-1"), registered("m-2")]) == [True, True]
+    assert rows(uow) == (2, 2)
