@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import eventlet
 import pytest
-from sqlalchemy import event, func, select, update
+from sqlalchemy import create_engine, event, func, select, text, update
 
 from gateway import audit, keys
 from gateway.models import ApiKey, AuditRecord
@@ -157,4 +157,68 @@ def test_a_batch_of_audit_rows_lands_as_given_on_both_databases(databases):
     assert [audit.view(row) | {"id": None} for row in rows] == [
         {column: values.get(column) for column in audit.COLUMNS} | {
             "id": None, "occurred_at": moment.isoformat()} for values in given]
+    sessions.kw["bind"].dispose()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_audit_batches_on_postgresql_are_one_insert_each_in_autocommit(databases, monkeypatch):
+    """Issue 13: the writer keeps one connection while it lives, in autocommit: a batch is its
+    multi-row INSERT alone (no BEGIN, no COMMIT); every row is committed when record returns;
+    the connection goes back to the pool out of autocommit."""
+    sessions = keys.session_factory(databases.url("gateway"))
+    inserts = []
+    real_insert = audit.insert_rows_through
+
+    def counting_insert(driver_connection, dialect, table, rows):
+        inserts.append((driver_connection.autocommit, len(rows)))
+        return real_insert(driver_connection, dialect, table, rows)
+
+    monkeypatch.setattr(audit, "insert_rows_through", counting_insert)
+
+    def request(n):
+        audit.record(sessions, request_id=f"r{n}", actor_kind="key", actor_id="k", role="office",
+                     org_id="a", method="POST", route="/api/v1/x", object_id=None, status=201,
+                     error_code=None)
+        engine = create_engine(sessions.kw["bind"].url)   # another connection sees it at once
+        try:
+            with engine.connect() as conn:
+                return conn.scalar(select(func.count()).where(AuditRecord.request_id == f"r{n}"))
+        finally:
+            engine.dispose()
+
+    pool = eventlet.GreenPool(30)
+    assert list(pool.imap(request, range(30))) == [1] * 30
+    assert all(autocommit for autocommit, _ in inserts) and sum(n for _, n in inserts) == 30
+    assert len(inserts) < 30   # rows that waited went together
+    with sessions() as session:
+        assert session.connection().connection.driver_connection.autocommit is False
+    sessions.kw["bind"].dispose()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_an_audit_writer_whose_connection_dies_writes_on_a_new_one(databases, monkeypatch):
+    """A PostgreSQL restart while the writer holds its connection: the batch goes again on a
+    new connection and lands (once)."""
+    sessions = keys.session_factory(databases.url("gateway"))
+    admin = create_engine(databases.server_url + "/postgres", isolation_level="AUTOCOMMIT")
+    real_insert = audit.insert_rows_through
+    killed = []
+
+    def insert_after_a_kill(driver_connection, dialect, table, rows):
+        if not killed:
+            with admin.connect() as conn:
+                conn.execute(text("SELECT pg_terminate_backend(:pid)"),
+                             {"pid": driver_connection.info.backend_pid})
+            killed.append(driver_connection.info.backend_pid)
+        return real_insert(driver_connection, dialect, table, rows)
+
+    monkeypatch.setattr(audit, "insert_rows_through", insert_after_a_kill)
+    audit.record(sessions, request_id="after-a-restart", actor_kind="key", actor_id="k",
+                 role="office", org_id="a", method="POST", route="/x", object_id=None,
+                 status=201, error_code=None)
+    assert killed
+    with sessions() as session:
+        assert session.scalar(select(func.count()).where(
+            AuditRecord.request_id == "after-a-restart")) == 1
+    admin.dispose()
     sessions.kw["bind"].dispose()

@@ -23,11 +23,16 @@ from sqlalchemy.orm import Session
 
 
 def insert_rows(session: Session, table: Table, rows: list[dict]) -> None:
-    """INSERT every row (all with the same keys) into `table`."""
-    if not rows:
-        return
-    connection = session.connection()
-    dialect = connection.dialect
+    """INSERT every row (all with the same keys) into `table`, in the session's transaction."""
+    if rows:
+        connection = session.connection()
+        insert_rows_through(connection.connection.driver_connection, connection.dialect, table,
+                            rows)
+
+
+def insert_rows_through(driver_connection, dialect, table: Table, rows: list[dict]) -> None:
+    """insert_rows on a driver connection of the caller's (in autocommit, the INSERT alone is
+    a transaction)."""
     keys = list(rows[0])
     defaults = {}
     for column in table.columns:
@@ -54,7 +59,7 @@ def insert_rows(session: Session, table: Table, rows: list[dict]) -> None:
         statement = f"INSERT INTO {target} ({names}) VALUES ({', '.join('?' * len(columns))})"
         parameters = list(zip(*processed, strict=True))
         run = "executemany"
-    cursor = connection.connection.driver_connection.cursor()
+    cursor = driver_connection.cursor()
     try:
         getattr(cursor, run)(statement, parameters)
     except dialect.loaded_dbapi.Error as error:
