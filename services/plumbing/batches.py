@@ -19,16 +19,23 @@ class EventBatch:
     def __len__(self):
         return len(self.items)
 
-    def run(self, service, handle) -> list:
-        """Handle every event; returns, per event, None or the exc_info of its failure."""
+    def run(self, service, handle, together: bool = False) -> list:
+        """Handle every event (`together`: the handler takes them all in one list); returns,
+        per event, None or the exc_info of its failure."""
         unit = getattr(service, "db", None)
         if len(self.items) > 1 and isinstance(unit, UnitOfWork):
             try:
                 with unit.transaction() as tx, unit.joined(tx):
                     tx.event_batch = [event for event, _trace_id in self.items]
-                    for event, trace_id in self.items:
-                        self._as_current(unit, event, trace_id, tx)
-                        handle(service, event)
+                    if together:
+                        # one call for all: its log lines carry the first event's ids (each
+                        # event still gets its own "done" line, from the worker's outcomes)
+                        self._as_current(unit, *self.items[0], tx)
+                        handle(service, tx.event_batch)
+                    else:
+                        for event, trace_id in self.items:
+                            self._as_current(unit, event, trace_id, tx)
+                            handle(service, event)
                 return [None] * len(self.items)
             except Exception as exc:
                 log.info("a batch of %d events failed together (%s: %s); handling them one by "
@@ -37,7 +44,7 @@ class EventBatch:
         for event, trace_id in self.items:
             self._as_current(unit, event, trace_id)
             try:
-                handle(service, event)
+                handle(service, [event] if together else event)
                 outcomes.append(None)
             except Exception:
                 outcomes.append(sys.exc_info())

@@ -22,6 +22,8 @@ rolls back and its events are handled again one by one, each in its own transact
 failing event is retried or parked alone, exactly as without batching. One batch of a queue is
 handled at a time, in the order the deliveries came. At most EVENT_BATCH_SIZE events a batch
 (default: the container's max_workers, which is also its prefetch per queue).
+`@subscribe(..., together=True)` hands such a handler the batch as one list (and, in the one by
+one retry, each event alone in a list), for handlers that write a batch with one statement.
 """
 import functools
 import logging
@@ -226,14 +228,16 @@ class Subscriber(EventHandler):
         yield family
 
 
-def subscribe(producer: str, event_type: str, batched: bool = False):
+def subscribe(producer: str, event_type: str, batched: bool = False, together: bool = False):
     """The event entrypoint (see the module's docstring); `batched` for cheap handlers that only
-    write through `self.db`."""
+    write through `self.db`. `together` (batched too) for a handler that takes a list of
+    events and writes them with one statement each kind: a batch's events in one call, and in
+    the one-by-one retry each alone in a list of one."""
     def decorate(handler):
         @functools.wraps(handler)
         def entrypoint(self, event):
             if isinstance(event, EventBatch):
-                return event.run(self, handler)
-            return handler(self, event)
-        return Subscriber.decorator(producer, event_type, batched=batched)(entrypoint)
+                return event.run(self, handler, together)
+            return handler(self, [event] if together else event)
+        return Subscriber.decorator(producer, event_type, batched=batched or together)(entrypoint)
     return decorate

@@ -51,34 +51,66 @@ class BatchProbe:
                     trace_id=tx.trace_id))
 
 
-@pytest.fixture
-def probe(backend, tmp_path, request, amqp_uri, monkeypatch):
-    """The probe consuming on a database of its own; yields (engine, batch sizes seen)."""
+class TogetherProbe:
+    """The same effect by a handler that takes a batch as one list (`together`)."""
+    name = "together_probe"
+    db = Database(METADATA, TABLES)
+    metrics = Metrics()
+    log_context = LogContext()
+    lists: list = []   # the length of every list the handler got
+
+    @subscribe("members", "member_registered", together=True)
+    def on_member_registered(self, events):
+        TogetherProbe.lists.append(len(events))
+        if any(event.data["member_id"] in BatchProbe.poisoned for event in events):
+            raise RuntimeError("one of these cannot be applied")
+        with self.db.transaction() as tx:
+            firsts = [event for event in events if record_first_delivery(tx, event)]
+            if firsts:
+                tx.session.execute(insert(EFFECTS), [
+                    {"event_id": event.event_id, "member_id": event.data["member_id"],
+                     "trace_id": tx.trace_id} for event in firsts])
+
+
+def running(service_class, backend, tmp_path, request, amqp_uri, monkeypatch):
+    """The service consuming on a database of its own; yields (engine, batch sizes seen,
+    its subscription, runner)."""
     with Connection(amqp_uri) as conn:
-        topology.declare(conn, [BatchProbe])
-    sub = topology.subscriptions_of(BatchProbe)[0]
+        topology.declare(conn, [service_class])
+    sub = topology.subscriptions_of(service_class)[0]
     with Connection(amqp_uri) as conn:  # nothing left over from another test
         conn.default_channel.queue_purge(sub.queue_name)
         conn.default_channel.queue_purge(sub.parked_queue_name)
     sizes = []
     real_run = EventBatch.run
 
-    def recording_run(batch, service, handle):
+    def recording_run(batch, *args, **kwargs):
         sizes.append(len(batch))
-        return real_run(batch, service, handle)
+        return real_run(batch, *args, **kwargs)
 
     monkeypatch.setattr(EventBatch, "run", recording_run)
     BatchProbe.poisoned = set()
     with scratch_engine(backend, tmp_path, request, METADATA, "batches") as engine:
         runner = ServiceRunner(container_config(
-            "batch_probe", engine.url.render_as_string(hide_password=False), amqp_uri,
+            service_class.name, engine.url.render_as_string(hide_password=False), amqp_uri,
             EVENT_MAX_RETRIES=0))
-        runner.add_service(BatchProbe)
+        runner.add_service(service_class)
         runner.start()
         try:
             yield engine, sizes, sub, runner
         finally:
             runner.stop()
+
+
+@pytest.fixture
+def probe(backend, tmp_path, request, amqp_uri, monkeypatch):
+    yield from running(BatchProbe, backend, tmp_path, request, amqp_uri, monkeypatch)
+
+
+@pytest.fixture
+def together_probe(backend, tmp_path, request, amqp_uri, monkeypatch):
+    TogetherProbe.lists = []
+    yield from running(TogetherProbe, backend, tmp_path, request, amqp_uri, monkeypatch)
 
 
 def registrations(count: int) -> list[tuple[dict, str]]:
@@ -161,3 +193,27 @@ def test_one_failing_event_is_parked_alone_and_its_batch_is_applied(probe, amqp_
     assert [p["event_id"] for p in parked] == [poisoned["event_id"]]
     assert poisoned["event_id"] not in effects(engine)
     assert max(sizes) > 1, sizes
+
+
+def test_a_together_handler_gets_its_batches_as_lists(together_probe, amqp_uri):
+    """`together`: a batch reaches the handler as one list; every event is applied once, with
+    no event twice; a failing one is retried alone in a list of one and parked, the others of
+    its batch applied."""
+    engine, sizes, sub, _runner = together_probe
+    events = registrations(60)
+    publish(amqp_uri, events)
+    wait_for(lambda: len(effects(engine)) == 60, timeout=30, message="all 60 applied")
+    assert sum(sizes) == 60 and max(TogetherProbe.lists) > 1, TogetherProbe.lists
+    assert set(effects(engine)) == {envelope["event_id"] for envelope, _ in events}
+    publish(amqp_uri, events[:10])   # redelivered: no second effect
+    wait_for(lambda: sum(sizes) == 70, timeout=30, message="the redeliveries handled")
+    assert len(effects(engine)) == 60
+
+    more = registrations(30)
+    BatchProbe.poisoned = {more[17][0]["data"]["member_id"]}
+    TogetherProbe.lists = []
+    publish(amqp_uri, more)
+    wait_for(lambda: len(effects(engine)) == 89, timeout=30, message="the other 29 applied")
+    parked = wait_for(lambda: deadletters.list_parked(amqp_uri, [sub]), timeout=30,
+                      message="the failing event parked")
+    assert [p["event_id"] for p in parked] == [more[17][0]["event_id"]]

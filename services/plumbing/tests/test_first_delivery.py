@@ -130,6 +130,7 @@ def test_a_batch_records_its_events_in_one_statement(engine, uow):
     assert project_batch(uow, batch) == [True, False, True, False]
     records = [sql for sql in statements if "processed_events" in sql]
     assert len(records) == 2 and "RETURNING" in records[0]   # the batch's, then the copy's own
+    assert records[0].count("), (") == 2   # the batch's three events in one INSERT
     assert rows(uow) == (3, 3)
 
 
@@ -139,3 +140,25 @@ def test_a_failed_batch_takes_its_records_back(uow):
     assert rows(uow) == (0, 0)
     assert project_batch(uow, [registered("m-1"), registered("m-2")]) == [True, True]
     assert rows(uow) == (2, 2)
+
+
+def test_a_batch_of_registrations_is_projected_in_one_statement(engine, uow):
+    """Issue 13: one INSERT of many VALUES for a batch (an INSERT … ON CONFLICT without
+    RETURNING would go row by row through the driver); a member projected before is kept."""
+    with uow.transaction() as tx:
+        TENANCY.apply_member_registered(tx.session, {"member_id": "m-2", "name": "先到",
+                                                     "home_org_id": "county", "host_org_id": None})
+    statements = []
+    event.listen(engine, "before_cursor_execute",
+                 lambda _conn, _cursor, sql, *_args: statements.append(sql))
+    with uow.transaction() as tx:
+        TENANCY.apply_members_registered(tx.session, [
+            {"member_id": f"m-{n}", "name": f"党员{n}", "home_org_id": "county",
+             "host_org_id": None} for n in (1, 2, 3)])
+    inserts = [sql for sql in statements if sql.lstrip().upper().startswith("INSERT")]
+    assert len(inserts) == 1 and inserts[0].count("ON CONFLICT") == 1
+    assert inserts[0].upper().count("), (") == 2   # three rows of VALUES
+    with uow.read() as session:
+        names = dict(session.execute(select(TENANCY.tables.members.c.member_id,
+                                            TENANCY.tables.members.c.name)).all())
+    assert names == {"m-1": "党员1", "m-2": "先到", "m-3": "党员3"}
