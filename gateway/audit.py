@@ -91,6 +91,7 @@ class GroupCommitWriter:
         self.sessions = sessions
         self.waiting = deque()   # (values, event) in arrival order
         self.writer = None
+        self._connection = None  # PostgreSQL: the writer's, while it lives
 
     def write(self, values: dict) -> None:
         done = eventlet.event.Event()
@@ -100,26 +101,26 @@ class GroupCommitWriter:
         done.wait()
 
     def _write_while_waiting(self) -> None:
-        connection = None
         try:
             while self.waiting:
                 batch = [self.waiting.popleft()
                          for _ in range(min(self.MAX_BATCH, len(self.waiting)))]
                 rows = [{key: values.get(key) for key in WRITTEN_COLUMNS} for values, _ in batch]
                 try:
-                    connection = self._write(rows, connection)
+                    self._write(rows)
                 except Exception:
                     log.exception("could not write %d audit records: %s", len(batch),
                                   [values for values, _ in batch])
+                    self._drop_connection()   # the next batch starts on a fresh one
                 for _, done in batch:
                     done.send()
         finally:
             self.writer = None
-            if connection is not None:
-                connection.close()   # back to the pool (which ends its autocommit)
+            if self._connection is not None:
+                self._connection.close()   # back to the pool (which ends its autocommit)
+                self._connection = None
 
-    def _write(self, rows: list[dict], connection):
-        """Write the rows; returns the connection to write the next batch on (PostgreSQL)."""
+    def _write(self, rows: list[dict]) -> None:
         engine = getattr(self.sessions, "kw", {}).get("bind")
         if engine is None or engine.dialect.name != "postgresql":
             with self.sessions() as session:
@@ -127,24 +128,27 @@ class GroupCommitWriter:
                 # five times for a batch of 200 (issue 13).
                 insert_rows(session, AUDIT_TABLE, rows)
                 session.commit()
-            return None
+            return
         for attempt in (1, 2):
-            if connection is None:
-                connection = engine.raw_connection()
-                connection.driver_connection.autocommit = True
+            if self._connection is None:
+                self._connection = engine.raw_connection()
+                self._connection.driver_connection.autocommit = True
             try:
-                insert_rows_through(connection.driver_connection, engine.dialect,
+                insert_rows_through(self._connection.driver_connection, engine.dialect,
                                     AUDIT_TABLE, rows)
-                return connection
+                return
             except (exc.OperationalError, exc.InterfaceError):
                 # The connection failed (a PostgreSQL restart): once more on a new one. Should
                 # the first INSERT have been committed just before, its rows are there twice:
                 # better than none.
-                connection.invalidate()
-                connection = None
+                self._drop_connection()
                 if attempt == 2:
                     raise
-        return connection
+
+    def _drop_connection(self) -> None:
+        if self._connection is not None:
+            self._connection.invalidate()
+            self._connection = None
 
 
 def record(sessions, **values) -> None:

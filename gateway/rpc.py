@@ -14,7 +14,6 @@ success) but `mandatory`: a request no queue takes comes back at once (503, not 
 Replies are consumed without acks: the reply queue is exclusive to this connection and dies
 with it, so an ack promised nothing.
 """
-import logging
 import threading
 import time
 import uuid
@@ -27,8 +26,6 @@ from nameko.exceptions import deserialize
 import services.plumbing.rpc  # noqa: F401  (registers the services' error types for deserialize)
 from services.plumbing.errors import ServiceError
 from services.plumbing.outbox import open_channel, release_quietly
-
-log = logging.getLogger(__name__)
 
 RPC_EXCHANGE = "nameko-rpc"   # nameko's default, where the services' RPC queues are bound
 
