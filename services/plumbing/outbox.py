@@ -305,8 +305,13 @@ class Backoff:
         self.current = 0.0
 
 
-def run_relay_loop(relay: OutboxRelay, wake, poll_seconds: float, should_stop) -> None:
-    """Relay until `should_stop()`; `wake` is an event set when a worker has committed events."""
+def run_relay_loop(relay: OutboxRelay, wake, poll_seconds: float, should_stop,
+                   linger_seconds: float = 0.0) -> None:
+    """Relay until `should_stop()`; `wake` is an event set when a worker has committed events.
+    Woken, the relay first lingers `linger_seconds` so that the events other workers commit
+    meanwhile go in the same batch: one confirm, one UPDATE, and deliveries that reach the
+    consumers together (they apply them a batch to a transaction, issue 13). Publishing each
+    commit's events at once cost ~8 % more CPU per registration across the platform."""
     backoff = Backoff()
     last_purge = time.monotonic()
     while not should_stop():
@@ -322,5 +327,6 @@ def run_relay_loop(relay: OutboxRelay, wake, poll_seconds: float, should_stop) -
             relay.publisher.close()
             delay = backoff.failed()
             log.warning("outbox relay failed, retrying in %.1fs: %s", delay, exc)
-        wake.wait(delay)
+        if wake.wait(delay) and linger_seconds:
+            time.sleep(linger_seconds)
         wake.clear()

@@ -36,6 +36,7 @@ class Database(DependencyProvider):
         self.relay = OutboxRelay(self.engine, self.tables, EventPublisher(config["AMQP_URI"]),
                                  subscribed=platform_subscribed_events())
         self.poll_seconds = float(config.get("OUTBOX_POLL_SECONDS", 0.5))
+        self.linger_seconds = float(config.get("OUTBOX_LINGER_SECONDS", 0.0))
         self._wake = threading.Event()
         self._stopping = False
         self._units = weakref.WeakKeyDictionary()
@@ -44,7 +45,8 @@ class Database(DependencyProvider):
         self.container.spawn_managed_thread(self._relay_forever, identifier="outbox_relay")
 
     def _relay_forever(self):
-        run_relay_loop(self.relay, self._wake, self.poll_seconds, lambda: self._stopping)
+        run_relay_loop(self.relay, self._wake, self.poll_seconds, lambda: self._stopping,
+                       self.linger_seconds)
 
     def stop(self):
         self._stopping = True

@@ -3,13 +3,16 @@ are marked published; a broker failure keeps the confirmed ones and leaves the r
 unroutable event of a consumed type waits, with everything behind it, in order; an event nobody
 consumes is done with a note. The publisher here records what it is given (its own work with a
 real broker is tested in tests/integration/test_event_reliability.py)."""
+import threading
+
+import eventlet
 import pytest
 from sqlalchemy import MetaData, select
 from sqlalchemy.orm import sessionmaker
 
 from services.plumbing.db import UnitOfWork
 from services.plumbing.envelope import new_envelope
-from services.plumbing.outbox import OutboxRelay, Unconfirmed, Unroutable
+from services.plumbing.outbox import OutboxRelay, Unconfirmed, Unroutable, run_relay_loop
 from services.plumbing.tables import plumbing_tables
 from services.plumbing.tests.scratch import scratch_engine
 
@@ -23,6 +26,7 @@ class RecordingPublisher:
     """Takes every event (or: fails after `fail_after` of a call, returns `unroutable` ids)."""
 
     def __init__(self):
+        self.calls: list[int] = []   # how many events each call published
         self.published: list[tuple[str, str | None]] = []
         self.fail_after: int | None = None
         self.unroutable: set[str] = set()
@@ -33,8 +37,12 @@ class RecordingPublisher:
             self.published += [(envelope["event_id"], trace) for envelope, trace in taken]
             raise Unconfirmed(len(taken), ConnectionError("broker gone"),
                               routed=[e["event_id"] not in self.unroutable for e, _ in taken])
+        self.calls.append(len(events))
         self.published += [(envelope["event_id"], trace) for envelope, trace in events]
         return [envelope["event_id"] not in self.unroutable for envelope, _ in events]
+
+    def close(self):
+        pass
 
 
 @pytest.fixture
@@ -103,3 +111,26 @@ def test_an_event_nobody_consumes_is_done_with_a_note(engine, relay):
     with engine.connect() as conn:
         assert conn.execute(select(OUTBOX.c.published_at.is_not(None), OUTBOX.c.last_error)
                             ).one() == (True, "no subscriber")
+
+
+def test_woken_by_a_commit_the_relay_lingers_for_the_commits_after_it(engine, relay):
+    """Three commits within the linger go out as one batch (one confirm, one UPDATE)."""
+    wake, stopping = threading.Event(), []
+    loop = eventlet.spawn(run_relay_loop, relay, wake, 30.0, lambda: bool(stopping), 0.3)
+    try:
+        eventlet.sleep(0.1)   # its first pass: an empty outbox
+        ids = []
+        for _ in range(3):
+            ids += commit_events(engine, 1)
+            wake.set()
+            eventlet.sleep(0.02)
+        wait = 0.0
+        while unpublished(engine) and wait < 5:
+            eventlet.sleep(0.05)
+            wait += 0.05
+        assert unpublished(engine) == [] and relay.publisher.calls == [3]
+        assert [event_id for event_id, _ in relay.publisher.published] == ids
+    finally:
+        stopping.append(True)
+        wake.set()
+        loop.wait()
