@@ -1,6 +1,7 @@
 """The gateway's RPC edge: a service that does not answer in time is a 504 (and the gateway
 recovers), a service with no running consumer is a 503, a broker it cannot reach is a 503."""
 import time
+from contextlib import contextmanager
 
 import eventlet
 import pytest
@@ -14,6 +15,18 @@ from tests.fixtures import container_config
 from .helpers import Http
 
 pytestmark = pytest.mark.integration
+
+
+@contextmanager
+def running(service_class, amqp_uri, database_url="sqlite://"):
+    """`service_class` standing in for members, consuming until the block ends."""
+    runner = ServiceRunner(container_config("members", database_url, amqp_uri))
+    runner.add_service(service_class)
+    runner.start()
+    try:
+        yield runner
+    finally:
+        runner.stop()
 
 
 class SlowMembers:
@@ -42,24 +55,21 @@ def office_key(gateway_db):
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_slow_service_is_504_and_the_next_call_still_works(amqp_uri, gateway_db):
-    runner = ServiceRunner(container_config("members", "sqlite://", amqp_uri))
-    runner.add_service(SlowMembers)
-    runner.start()
     try:
-        gateway = build_gateway(amqp_uri, gateway_db)
-        gateway.client.timeout = 1.0
-        from werkzeug.test import Client
-        http = Http(Client(gateway), office_key(gateway_db))
-        started = time.monotonic()
-        status, body = http.get("/api/v1/members")
-        assert status == 504 and body["error"]["code"] == "service_timeout"
-        assert time.monotonic() - started < 3
-        SlowMembers.pause = 0
-        status, body = http.get("/api/v1/members")
-        assert status == 200 and body == {"items": [], "next_cursor": None}
+        with running(SlowMembers, amqp_uri):
+            gateway = build_gateway(amqp_uri, gateway_db)
+            gateway.client.timeout = 1.0
+            from werkzeug.test import Client
+            http = Http(Client(gateway), office_key(gateway_db))
+            started = time.monotonic()
+            status, body = http.get("/api/v1/members")
+            assert status == 504 and body["error"]["code"] == "service_timeout"
+            assert time.monotonic() - started < 3
+            SlowMembers.pause = 0
+            status, body = http.get("/api/v1/members")
+            assert status == 200 and body == {"items": [], "next_cursor": None}
     finally:
         SlowMembers.pause = 3.0
-        runner.stop()
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
@@ -79,11 +89,8 @@ def test_a_service_whose_database_is_away_answers_503_with_retry_after(amqp_uri,
     from werkzeug.test import Client
 
     from services.members.service import MembersService
-    runner = ServiceRunner(container_config(
-        "members", "postgresql+psycopg2://postgres@127.0.0.1:1/nobody_listens", amqp_uri))
-    runner.add_service(MembersService)
-    runner.start()
-    try:
+    with running(MembersService, amqp_uri,
+                 "postgresql+psycopg2://postgres@127.0.0.1:1/nobody_listens"):
         gateway = build_gateway(amqp_uri, gateway_db)
         client = Client(gateway)
         headers = {"Authorization": f"Bearer {office_key(gateway_db)}"}
@@ -95,8 +102,6 @@ def test_a_service_whose_database_is_away_answers_503_with_retry_after(amqp_uri,
                                json={"name": "张三"})
         assert response.status_code in (400, 503)  # never a 500
         assert "Traceback" not in response.get_data(as_text=True)
-    finally:
-        runner.stop()
 
 
 def test_an_unreachable_broker_tells_the_client_when_to_retry(amqp_uri, gateway_db):
@@ -132,10 +137,7 @@ def test_replies_go_without_publisher_confirms_and_arrive(amqp_uri, gateway_db, 
         return real_get_producer(amqp_uri, confirms, *args, **kwargs)
 
     monkeypatch.setattr(nameko.amqp.publish, "get_producer", recording_get_producer)
-    runner = ServiceRunner(container_config("members", "sqlite://", amqp_uri))
-    runner.add_service(EchoMembers)
-    runner.start()
-    try:
+    with running(EchoMembers, amqp_uri):
         gateway = build_gateway(amqp_uri, gateway_db)
         answers = [gateway.client.call("members", "list_members", {}, {"n": n}) for n in range(5)]
         assert [a["items"][0]["n"] for a in answers] == list(range(5))
@@ -145,8 +147,6 @@ def test_replies_go_without_publisher_confirms_and_arrive(amqp_uri, gateway_db, 
         assert replies._channel is not None and not replies._channel._confirm_selected
         replies._connection.connection.transport.sock.close()  # as if the broker dropped it
         assert gateway.client.call("members", "list_members", {}, {"n": 5})["items"] == [{"n": 5}]
-    finally:
-        runner.stop()
 
 
 class ContextValue(DependencyProvider):
@@ -171,10 +171,7 @@ class ContextMembers:
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_the_trace_id_and_idempotency_key_reach_the_service(amqp_uri, gateway_db):
-    runner = ServiceRunner(container_config("members", "sqlite://", amqp_uri))
-    runner.add_service(ContextMembers)
-    runner.start()
-    try:
+    with running(ContextMembers, amqp_uri):
         gateway = build_gateway(amqp_uri, gateway_db)
         answer = gateway.client.call("members", "list_members", {}, {}, trace_id="t-1",
                                      idempotency_key="k-1")
@@ -182,8 +179,6 @@ def test_the_trace_id_and_idempotency_key_reach_the_service(amqp_uri, gateway_db
         # the pooled caller carries nothing over to the next call
         answer = gateway.client.call("members", "list_members", {}, {})
         assert answer["items"] == [{"trace": None, "key": None}]
-    finally:
-        runner.stop()
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
@@ -205,10 +200,7 @@ def test_a_stray_reply_is_not_taken_for_the_answer(amqp_uri, gateway_db):
     """A reply to an earlier call (a redelivered request answered twice) waits in the reply
     queue of a pooled caller: the next call on that caller still gets its own answer."""
     from services.plumbing.rpc import reply_channel
-    runner = ServiceRunner(container_config("members", "sqlite://", amqp_uri))
-    runner.add_service(EchoMembers)
-    runner.start()
-    try:
+    with running(EchoMembers, amqp_uri):
         gateway = build_gateway(amqp_uri, gateway_db)
         assert gateway.client.call("members", "list_members", {}, {"n": 1})["items"] == [{"n": 1}]
         caller = gateway.client._pool._idle[0]
@@ -216,5 +208,3 @@ def test_a_stray_reply_is_not_taken_for_the_answer(amqp_uri, gateway_db):
             b'{"result": {"items": [{"n": "stale"}]}, "error": null}', "application/json",
             "utf-8", "nameko-rpc", caller.reply_to, "an-earlier-call")
         assert gateway.client.call("members", "list_members", {}, {"n": 2})["items"] == [{"n": 2}]
-    finally:
-        runner.stop()

@@ -13,21 +13,10 @@ from services.plumbing.envelope import ReceivedEvent, new_envelope
 from services.plumbing.idempotency import record_first_delivery
 from services.plumbing.tables import plumbing_tables
 from services.plumbing.tenancy import Tenancy, tenancy_tables
-from services.plumbing.tests.scratch import scratch_engine
 
 metadata = MetaData()
 PLUMBING = plumbing_tables(metadata)
 TENANCY = Tenancy(tenancy_tables(metadata))
-
-
-@pytest.fixture
-def engine(backend, tmp_path, request):
-    with scratch_engine(backend, tmp_path, request, metadata, "deliveries") as engine:
-        yield engine
-
-@pytest.fixture
-def uow(engine):
-    return UnitOfWork(sessionmaker(engine, expire_on_commit=False), PLUMBING, trace_id=None)
 
 
 def registered(member_id: str, consumer: str = "desk.on_member_registered") -> ReceivedEvent:

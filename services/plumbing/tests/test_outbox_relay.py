@@ -14,11 +14,10 @@ from services.plumbing.db import UnitOfWork
 from services.plumbing.envelope import new_envelope
 from services.plumbing.outbox import OutboxRelay, Unconfirmed, Unroutable, run_relay_loop
 from services.plumbing.tables import plumbing_tables
-from services.plumbing.tests.scratch import scratch_engine
 
 metadata = MetaData()
-TABLES = plumbing_tables(metadata)
-OUTBOX = TABLES.outbox
+PLUMBING = plumbing_tables(metadata)
+OUTBOX = PLUMBING.outbox
 CONSUMED = ("test", "thing_happened")
 
 
@@ -46,19 +45,13 @@ class RecordingPublisher:
 
 
 @pytest.fixture
-def engine(backend, tmp_path, request):
-    with scratch_engine(backend, tmp_path, request, metadata, "relay") as engine:
-        yield engine
-
-
-@pytest.fixture
 def relay(engine):
-    return OutboxRelay(engine, TABLES, RecordingPublisher(), subscribed={CONSUMED})
+    return OutboxRelay(engine, PLUMBING, RecordingPublisher(), subscribed={CONSUMED})
 
 
 def commit_events(engine, count: int, event_type="thing_happened", trace="trace-1") -> list[str]:
     envelopes = [new_envelope("test", event_type, 1, {"n": n}) for n in range(count)]
-    with UnitOfWork(sessionmaker(engine), TABLES, trace).transaction() as tx:
+    with UnitOfWork(sessionmaker(engine), PLUMBING, trace).transaction() as tx:
         tx.emit_all(envelopes)
     return [envelope["event_id"] for envelope in envelopes]
 

@@ -6,26 +6,12 @@ import time
 
 import pytest
 from sqlalchemy import MetaData, func, insert, select, text
-from sqlalchemy.orm import sessionmaker
 
-from services.plumbing.db import UnitOfWork
 from services.plumbing.tables import plumbing_tables
-from services.plumbing.tests.scratch import scratch_engine
 
 metadata = MetaData()
 PLUMBING = plumbing_tables(metadata)
 PROCESSED = PLUMBING.processed_events
-
-
-@pytest.fixture
-def engine(backend, tmp_path, request):
-    with scratch_engine(backend, tmp_path, request, metadata, "reads") as engine:
-        yield engine
-
-
-@pytest.fixture
-def uow(engine):
-    return UnitOfWork(sessionmaker(engine, expire_on_commit=False), PLUMBING, trace_id=None)
 
 
 def in_a_transaction(session) -> bool:
