@@ -260,7 +260,8 @@ class UnitOfWork:
         if self._joined is not None:
             yield self._joined.session  # sees what the outer transaction wrote so far
             return
-        session = self._session_factory()
+        # No autoflush: on PostgreSQL a flush here would be a write committed at once.
+        session = self._session_factory(autoflush=False)
         session.info[READ_ONLY] = True
         self._sessions.append(session)
         try:

@@ -74,3 +74,14 @@ def test_what_a_read_session_writes_is_not_kept_on_sqlite(uow, backend):
 def tx_time():
     from services.plumbing.envelope import utcnow
     return utcnow()
+
+
+def test_what_a_read_session_changes_is_never_written(uow):
+    """Nothing a read changes reaches the database: no autoflush (on PostgreSQL, in autocommit,
+    a flush would be a write committed at once), and the session ends without a commit."""
+    with uow.transaction() as tx:
+        tx.session.execute(insert(PROCESSED), {"consumer": "c", "event_id": "e", "processed_at": tx_time()})
+    with uow.read() as session:
+        assert session.autoflush is False
+    with uow.read() as session:
+        assert session.scalar(select(func.count()).select_from(PROCESSED)) == 1
