@@ -14,7 +14,7 @@ import eventlet.wsgi  # noqa: E402
 from prometheus_client import start_http_server  # noqa: E402
 
 from services.plumbing import config, logs  # noqa: E402
-from services.plumbing.runner import settle_heap  # noqa: E402
+from services.plumbing.heap import settle_heap  # noqa: E402
 
 from .app import Gateway  # noqa: E402
 from .errors import error_body  # noqa: E402

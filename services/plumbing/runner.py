@@ -8,7 +8,6 @@ import eventlet
 eventlet.monkey_patch()  # noqa: E402  (must precede every other import)
 
 import argparse  # noqa: E402
-import gc  # noqa: E402
 import logging  # noqa: E402
 import signal  # noqa: E402
 
@@ -17,18 +16,10 @@ from nameko.runners import ServiceRunner  # noqa: E402
 from services import SERVICE_CLASSES  # noqa: E402
 
 from . import config, logs  # noqa: E402
+from .heap import settle_heap  # noqa: E402
 from .topology import load_service_class  # noqa: E402
 
 log = logging.getLogger(__name__)
-
-
-def settle_heap() -> None:
-    """Once started: every object alive now (modules, classes, schemas, SQLAlchemy's mappers
-    and compiled statements) leaves the garbage collector's generations, so that a full
-    collection under load walks only what requests create, not the whole start-up heap
-    (issue 13: those pauses were part of the latency tail)."""
-    gc.collect()
-    gc.freeze()
 
 
 def main(argv=None):
