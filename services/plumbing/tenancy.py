@@ -75,9 +75,6 @@ class Tenancy:
             "org_id": data["org_id"], "parent_id": data["parent_id"], "kind": data["kind"],
             "name": data["name"], "path": data["path"]})
 
-    def apply_member_registered(self, session: Session, data: dict) -> None:
-        self.apply_members_registered(session, [data])
-
     def apply_members_registered(self, session: Session, registrations: list[dict]) -> None:
         """Several registrations in one statement (a batch of deliveries). RETURNING is what
         makes SQLAlchemy send the rows as one INSERT of many VALUES: without it, an INSERT with

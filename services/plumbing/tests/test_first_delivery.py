@@ -30,7 +30,7 @@ def project(uow, received: ReceivedEvent, pause: float = 0.0, fail: bool = False
     with uow.transaction() as tx:
         first = record_first_delivery(tx, received)
         if first:
-            TENANCY.apply_member_registered(tx.session, received.data)
+            TENANCY.apply_members_registered(tx.session, [received.data])
         eventlet.sleep(pause)
         if fail:
             raise RuntimeError("the handler failed after recording the event")
@@ -57,10 +57,10 @@ def test_a_first_delivery_is_two_inserts_and_a_redelivery_changes_nothing(engine
 
 def test_a_projected_member_is_kept_as_it_was(uow):
     with uow.transaction() as tx:
-        TENANCY.apply_member_registered(tx.session, {"member_id": "m-1", "name": "张三",
-                                                     "home_org_id": "county", "host_org_id": None})
-        TENANCY.apply_member_registered(tx.session, {"member_id": "m-1", "name": "other",
-                                                     "home_org_id": "x", "host_org_id": "y"})
+        TENANCY.apply_members_registered(tx.session, [{"member_id": "m-1", "name": "张三",
+                                                       "home_org_id": "county", "host_org_id": None}])
+        TENANCY.apply_members_registered(tx.session, [{"member_id": "m-1", "name": "other",
+                                                       "home_org_id": "x", "host_org_id": "y"}])
     with uow.read() as session:
         assert session.execute(select(TENANCY.tables.members)).one() == ("m-1", "张三", "county", None, 0)
 
@@ -100,7 +100,7 @@ def project_batch(uow, events: list[ReceivedEvent], fail_on: str | None = None) 
             first = record_first_delivery(tx, received)
             firsts.append(first)
             if first:
-                TENANCY.apply_member_registered(tx.session, received.data)
+                TENANCY.apply_members_registered(tx.session, [received.data])
             if received.data["member_id"] == fail_on:
                 raise RuntimeError("a handler of the batch failed")
     return firsts
@@ -135,8 +135,8 @@ def test_a_batch_of_registrations_is_projected_in_one_statement(engine, uow):
     """Issue 13: one INSERT of many VALUES for a batch (an INSERT … ON CONFLICT without
     RETURNING would go row by row through the driver); a member projected before is kept."""
     with uow.transaction() as tx:
-        TENANCY.apply_member_registered(tx.session, {"member_id": "m-2", "name": "先到",
-                                                     "home_org_id": "county", "host_org_id": None})
+        TENANCY.apply_members_registered(tx.session, [{"member_id": "m-2", "name": "先到",
+                                                       "home_org_id": "county", "host_org_id": None}])
     statements = []
     event.listen(engine, "before_cursor_execute",
                  lambda _conn, _cursor, sql, *_args: statements.append(sql))

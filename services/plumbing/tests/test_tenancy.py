@@ -39,8 +39,8 @@ def test_a_flow_step_moves_the_member_between_host_subtrees_and_late_steps_do_no
     org(session, "committee", "/committee/")
     org(session, "branch-1", "/committee/branch-1/", "committee")
     org(session, "other", "/other/")
-    tenancy.apply_member_registered(session, {"member_id": "m", "name": "x",
-                                              "home_org_id": "county", "host_org_id": "branch-1"})
+    tenancy.apply_members_registered(session, [{"member_id": "m", "name": "x",
+                                                "home_org_id": "county", "host_org_id": "branch-1"}])
     assert tenancy.member_visible(session, office("committee"), "m")
     tenancy.apply_member_flow(session, flow("m", "other", seq=5))
     assert not tenancy.member_visible(session, office("committee"), "m")
