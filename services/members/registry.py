@@ -5,13 +5,14 @@ import uuid
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.plumbing import phones
 from services.plumbing.caller import Caller
 from services.plumbing.clock import today_in_china
-from services.plumbing.db import Transaction, insert_unless_present
+from services.plumbing.db import Transaction, takes_a_unique_value
 from services.plumbing.envelope import utcnow
 from services.plumbing.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from services.plumbing.pagination import as_utc, page
@@ -123,18 +124,21 @@ def register_member(tx: Transaction, caller: Caller, data: dict,
     home, host = check_orgs(session, caller, data["home_org_id"], data["host_org_id"])
     values = member_values(data, number, home.id, host.id if host else None, protector,
                            protector.fingerprint(number))
-    # The unique index answers in the same statement (no SELECT first): two registrations of
-    # one number at the same moment end as one member and a 409, as one after the other do.
-    if session.execute(insert_unless_present(session, Member.__table__, "id_number_hash"),
-                       values).rowcount != 1:
-        raise Conflict("a member with this ID number is already registered",
-                       {"id_number": ["already registered"]})
-    session.execute(insert(FlowRecord.__table__), registration_values(
-        values["id"], values["status"], values["host_org_id"], caller))
     # The row as inserted (nothing is filled in by the database): the reply and the event need
     # no read back, and no ORM flush.
     member = Member(**values)
-    tx.emit(events.member_registered(member))
+    flow = registration_values(values["id"], values["status"], values["host_org_id"], caller)
+    try:
+        # Member, flow record and event in one round trip (issue 13).
+        tx.insert_and_emit([(Member.__table__, values), (FlowRecord.__table__, flow)],
+                           events.member_registered(member))
+    except IntegrityError as error:
+        # The unique index answers (no SELECT first): two registrations of one number at the
+        # same moment end as one member and a 409, as one after the other do.
+        if takes_a_unique_value(error, Member.__table__.c.id_number_hash):
+            raise Conflict("a member with this ID number is already registered",
+                           {"id_number": ["already registered"]}) from None
+        raise
     return member
 
 

@@ -6,12 +6,12 @@ from datetime import UTC, datetime
 from functools import cache
 
 from eventlet.patcher import original
-from sqlalchemy import Insert, Table, create_engine, event, exc, insert
+from sqlalchemy import Column, Insert, Table, create_engine, event, exc, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from .bulk_insert import insert_rows
+from .bulk_insert import insert_each, insert_rows
 from .envelope import utcnow
 from .tables import PlumbingTables
 
@@ -148,6 +148,20 @@ def _insert_unless_present(dialect_name: str, table: Table, key_columns: tuple[s
     return insert_into(table).on_conflict_do_nothing(index_elements=[table.c[name] for name in key_columns])
 
 
+def takes_a_unique_value(error: exc.IntegrityError, column: Column) -> bool:
+    """Whether `error` is a value of `column` already taken in its unique key (PostgreSQL or
+    SQLite), not some other constraint of the statement or of the statements sent with it."""
+    original = error.orig
+    diag = getattr(original, "diag", None)
+    if diag is not None:   # psycopg2: "Key (id_number_hash)=(…) already exists."
+        return (original.pgcode == UNIQUE_VIOLATION and diag.table_name == column.table.name
+                and (diag.message_detail or "").startswith(f"Key ({column.name})="))
+    return str(original) == f"UNIQUE constraint failed: {column.table.name}.{column.name}"
+
+
+UNIQUE_VIOLATION = "23505"
+
+
 def as_stored(session: Session, moment: datetime | None) -> datetime | None:
     """An instant as a timestamp column compares with it: PostgreSQL takes it with its zone,
     SQLite stores naive UTC (a zone-aware value would compare as text against it)."""
@@ -183,12 +197,7 @@ class Transaction:
         each would cost more than the import itself)."""
         if not envelopes:
             return
-        now = utcnow()
-        rows = [{
-            "event_id": envelope["event_id"], "event_type": envelope["event_type"],
-            "version": envelope["version"], "producer": envelope["producer"], "occurred_at": now,
-            "envelope": envelope, "request_id": self.trace_id, "attempts": 0,  # the column's old name
-        } for envelope in envelopes]
+        rows = self._outbox_rows(envelopes)
         if len(rows) >= BULK_EMIT:
             insert_rows(self.session, self._tables.outbox, rows)
         else:
@@ -196,6 +205,21 @@ class Transaction:
             # path costs a sixth more CPU for one row; insert_rows' would cost the server more.
             self.session.execute(insert(self._tables.outbox), rows[0] if len(rows) == 1 else rows)
         self.emitted.extend(envelopes)
+
+    def insert_and_emit(self, rows: list[tuple[Table, dict]], envelope: dict) -> None:
+        """A row into each table (in order) and an event, in one round trip on PostgreSQL
+        (bulk_insert.insert_each): a write that adds a row here and there and says so."""
+        outbox = self._tables.outbox
+        insert_each(self.session, rows + [(outbox, row) for row in self._outbox_rows([envelope])])
+        self.emitted.append(envelope)
+
+    def _outbox_rows(self, envelopes: list[dict]) -> list[dict]:
+        now = utcnow()
+        return [{
+            "event_id": envelope["event_id"], "event_type": envelope["event_type"],
+            "version": envelope["version"], "producer": envelope["producer"], "occurred_at": now,
+            "envelope": envelope, "request_id": self.trace_id, "attempts": 0,  # the column's old name
+        } for envelope in envelopes]
 
 
 class UnitOfWork:

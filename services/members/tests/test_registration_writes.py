@@ -6,9 +6,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
-from services.members import events, registry
 from services.members.models import PLUMBING, FlowRecord, Member
-from services.plumbing.db import UnitOfWork, make_engine
+from services.plumbing.db import Transaction, UnitOfWork, make_engine
 from services.plumbing.errors import Conflict
 
 from .world import ADMIN, id_number, office, outbox, register
@@ -74,18 +73,17 @@ def test_a_duplicate_under_an_idempotency_key_rolls_back_the_claimed_key(service
 
 
 def test_two_registrations_of_one_number_at_once_are_one_member_and_a_409(service, w, uow, monkeypatch):
-    # The first holds its transaction open after its INSERT; the second INSERTs meanwhile
+    # The first holds its transaction open after its INSERTs; the second INSERTs meanwhile
     # (PostgreSQL: it waits on the index entry; SQLite: on the write lock), then finds it taken.
-    real_event, calls = events.member_registered, []
+    real_insert, calls = Transaction.insert_and_emit, []
 
-    def slow_first(member):
-        calls.append(member.id)
+    def slow_first(tx, rows, envelope):
+        calls.append(envelope["event_id"])
+        real_insert(tx, rows, envelope)
         if len(calls) == 1:
             eventlet.sleep(0.3)
-        return real_event(member)
 
-    monkeypatch.setattr(events, "member_registered", slow_first)
-    assert registry.events is events
+    monkeypatch.setattr(Transaction, "insert_and_emit", slow_first)
 
     def attempt(caller):
         try:
@@ -103,5 +101,5 @@ def test_two_registrations_of_one_number_at_once_are_one_member_and_a_409(servic
     with uow.read() as session:
         assert session.scalar(select(func.count()).select_from(Member)) == 1
         assert session.scalar(select(func.count()).select_from(FlowRecord)) == 1
-    assert len(calls) == 1
+    assert len(calls) == 2   # both tried
     assert len(outbox(uow, "member_registered")) == 1

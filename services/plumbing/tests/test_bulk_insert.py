@@ -1,6 +1,6 @@
-"""insert_rows writes what a Core INSERT of the same rows writes, on PostgreSQL and on SQLite:
-the same values read back (JSON columns as the same text), the same errors, in the session's
-own transaction."""
+"""insert_rows and insert_each write what a Core INSERT of the same rows writes, on PostgreSQL
+and on SQLite: the same values read back (JSON columns as the same text), the same errors, in
+the session's own transaction."""
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -11,6 +11,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    ForeignKey,
     Integer,
     MetaData,
     Numeric,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     cast,
+    event,
     exc,
     func,
     insert,
@@ -25,7 +27,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from services.plumbing.bulk_insert import insert_rows
+from services.plumbing.bulk_insert import insert_each, insert_rows
+from services.plumbing.db import takes_a_unique_value
 from services.plumbing.tables import BigIntId
 from services.plumbing.tests.scratch import scratch_engine
 
@@ -44,11 +47,13 @@ probe = Table(
     Column("doc", JSON),
     Column("attempts", Integer, nullable=False, default=0),
 )
+child = Table("bulk_probe_child", metadata, Column("id", Integer, primary_key=True),
+              Column("probe_key", ForeignKey("bulk_probe.key"), nullable=False))
 with_callable_default = Table("bulk_probe_2", MetaData(), Column("key", String(36), primary_key=True),
                               Column("made", DateTime, default=datetime.now))
 
 TEXTS = ["", "tab\there", "new\nline\r\n", "back\\slash \\N", 'quote" and \'', "党员 བཀྲ་ཤིས 🚩",
-         "{\"looks\": [\"like json\"]}", None]
+         "{\"looks\": [\"like json\"]}", "50% off, %s and %(key)s", None]
 DOCS = [["普通话", "藏语"], {"a": [1, None, "x\\y"], "b": {"c": "\u00e9"}}, [], None, "text", 7]
 
 
@@ -110,3 +115,45 @@ def test_errors_are_sqlalchemy_s_and_the_rows_go_with_the_transaction(engine):
             session.rollback()
             with pytest.raises(exc.DataError):
                 session.execute(insert(probe), [{"key": "long", "code": "123456"}])
+
+
+def test_insert_each_reads_back_as_core_inserts(engine):
+    with Session(engine) as session:
+        session.execute(insert(probe), rows("core"))
+        insert_each(session, [(probe, row) for row in rows("each")])
+        session.commit()
+    core, each = stored(engine, "core"), stored(engine, "each")
+    assert len(each) == 60 and each == core
+
+
+def test_insert_each_is_one_statement_on_postgresql_in_order(engine):
+    executed = []
+    event.listen(engine, "before_cursor_execute",
+                 lambda *args: args[2].startswith("INSERT") and executed.append(args[2]))
+    with Session(engine) as session:
+        insert_each(session, [(probe, {"key": "parent"}), (child, {"id": 1, "probe_key": "parent"}),
+                              (child, {"id": 2, "probe_key": "parent"})])
+        assert len(executed) == (1 if engine.dialect.name == "postgresql" else 3)
+        session.commit()
+        assert session.scalar(select(func.count()).select_from(child)) == 2
+        assert session.scalar(select(probe.c.attempts)) == 0   # a constant default, filled in
+        with pytest.raises(ValueError, match="made"):
+            insert_each(session, [(with_callable_default, {"key": "a"})])
+
+
+def test_insert_each_errors_name_their_constraint_and_leave_nothing(engine):
+    with Session(engine) as session:
+        insert_each(session, [(probe, {"key": "taken"})])
+        session.commit()
+        with pytest.raises(exc.IntegrityError) as taken:
+            insert_each(session, [(probe, {"key": "new"}), (probe, {"key": "taken"}),
+                                  (child, {"id": 1, "probe_key": "new"})])
+        assert takes_a_unique_value(taken.value, probe.c.key)
+        assert not takes_a_unique_value(taken.value, probe.c.code)
+        session.rollback()
+        with pytest.raises(exc.IntegrityError) as missing:
+            insert_each(session, [(probe, {"key": "new"}), (child, {"id": 1, "probe_key": "nowhere"})])
+        assert not takes_a_unique_value(missing.value, probe.c.key)
+        session.rollback()
+        assert session.scalars(select(probe.c.key)).all() == ["taken"]
+        assert session.scalar(select(func.count()).select_from(child)) == 0
