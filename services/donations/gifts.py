@@ -18,6 +18,7 @@ from services.plumbing.ids import plausible_id
 from services.plumbing.money import LARGEST, to_wire
 from services.plumbing.pagination import as_utc
 from services.plumbing.text import with_article
+from services.plumbing.together import RowUpdate, write_each
 
 from . import events, goods
 from .campaigns import CASH, CLOSED, DRAFT, IN_KIND, SETTLED, count_gift, get_visible_campaign
@@ -66,15 +67,19 @@ def _record_one(tx, caller, campaign_id, data, idempotency_key, kind):
         _require_taking_gifts(get_visible_campaign(session, caller, campaign_id, lock=True).status)
         raise
     donation = _new_gift(campaign_id, data, kind, amount, donor_name, received_at, batch_id=None)
-    if kind == CASH:
-        # Its outbox row is invisible to the relay until the COMMIT, wherever it is written.
-        tx.emit(events.donation_received(donation))
     counted = count_gift(session, caller, campaign_id, amount if kind == CASH else None)
     _require_taking_gifts(counted.status)
     _number(donation, counted.receipts_issued, counted.status, counted.closes_on)
-    _insert_gifts(session, [donation], data.get("items", ()))
+    # The gift, its goods, its key's note of it and its event: one round trip under the lock.
+    writes = [(Donation.__table__, _gift_row(donation))]
+    writes += [(DonationItem.__table__, row) for row in _item_rows(donation, data.get("items", ()))]
     if idempotency_key is not None:
-        _settle_key(session, caller, idempotency_key, donation_id=donation.id)
+        writes.append(RowUpdate(_KEYS, {"scope": _key_scope(caller), "key": idempotency_key},
+                                {"donation_id": donation.id}))
+    if kind == CASH:
+        tx.write_and_emit(writes, events.donation_received(donation))
+    else:
+        write_each(session, writes)
     return donation, False
 
 
@@ -214,23 +219,25 @@ def _number(donation: Donation, receipt_no: int, status: str, closes_on) -> None
 
 DONATION_COLUMNS = tuple(column.key for column in Donation.__table__.columns)
 _INSERT_DONATIONS = insert(Donation.__table__)
-_INSERT_ITEMS = insert(DonationItem.__table__)
 
 
-def _insert_gifts(session: Session, donations: list[Donation], items=()) -> None:
-    """Core INSERTs (no unit of work to flush): the gifts, then the goods of a single gift.
-    The Donation objects stay outside the session, complete, for the reply."""
-    connection = session.connection()
-    connection.execute(_INSERT_DONATIONS, [
-        {key: getattr(donation, key) for key in DONATION_COLUMNS} for donation in donations])
-    if items:
-        [donation] = donations
-        connection.execute(_INSERT_ITEMS, [{
-            "id": str(uuid.uuid4()), "donation_id": donation.id,
-            "campaign_id": donation.campaign_id, "line_no": line_no,
-            "name": item["name"].strip(), "unit": item["unit"].strip(),
-            "quantity": item["quantity"], "valuation": item["valuation"]}
-            for line_no, item in enumerate(items, start=1)])
+def _insert_gifts(session: Session, donations: list[Donation]) -> None:
+    """A Core INSERT of a list's gifts (no unit of work to flush). The Donation objects stay
+    outside the session, complete, for the reply."""
+    session.connection().execute(_INSERT_DONATIONS, [_gift_row(donation) for donation in donations])
+
+
+def _gift_row(donation: Donation) -> dict:
+    return {key: getattr(donation, key) for key in DONATION_COLUMNS}
+
+
+def _item_rows(donation: Donation, items) -> list[dict]:
+    """The goods of a gift in kind, numbered in the order given."""
+    return [{"id": str(uuid.uuid4()), "donation_id": donation.id,
+             "campaign_id": donation.campaign_id, "line_no": line_no,
+             "name": item["name"].strip(), "unit": item["unit"].strip(),
+             "quantity": item["quantity"], "valuation": item["valuation"]}
+            for line_no, item in enumerate(items, start=1)]
 
 
 def _gift_of(session: Session, campaign: Campaign, donation_id) -> Donation:

@@ -130,7 +130,7 @@ def register_member(tx: Transaction, caller: Caller, data: dict,
     flow = registration_values(values["id"], values["status"], values["host_org_id"], caller)
     try:
         # Member, flow record and event in one round trip (issue 13).
-        tx.insert_and_emit([(Member.__table__, values), (FlowRecord.__table__, flow)],
+        tx.write_and_emit([(Member.__table__, values), (FlowRecord.__table__, flow)],
                            events.member_registered(member))
     except IntegrityError as error:
         # The unique index answers (no SELECT first): two registrations of one number at the

@@ -1,6 +1,5 @@
 """Many rows into one table in the session's transaction, for bulk imports: through the driver,
-without SQLAlchemy's per-parameter work, which cost an import more than everything else. And
-one row into each of a few tables (insert_each), for a write that adds a row to each of them.
+without SQLAlchemy's per-parameter work, which cost an import more than everything else.
 
 PostgreSQL: one INSERT … SELECT over `jsonb_array_elements` of one parameter, the whole batch
 as a JSON array of rows, each an array of its values in column order: one `json.dumps`, a
@@ -18,9 +17,7 @@ import datetime
 import decimal
 import json
 import re
-from functools import lru_cache
 
-from psycopg2.extensions import encodings
 from sqlalchemy import JSON, Date, DateTime, Enum, Numeric, String, Table, Time, exc
 from sqlalchemy.orm import Session
 
@@ -37,7 +34,7 @@ def insert_rows_through(driver_connection, dialect, table: Table, rows: list[dic
     """insert_rows on a driver connection of the caller's (in autocommit, the INSERT alone is
     a transaction)."""
     keys = list(rows[0])
-    columns, defaults = _columns(table, keys)
+    columns, defaults = columns_filled(table, keys)
     # Column by column: a conversion maps over a whole column at once.
     values = [[row[key] for row in rows] for key in keys] + [[value] * len(rows) for value in defaults.values()]
     names = ", ".join(dialect.identifier_preparer.quote(column.name) for column in columns)
@@ -66,53 +63,7 @@ def insert_rows_through(driver_connection, dialect, table: Table, rows: list[dic
         cursor.close()
 
 
-def insert_each(session: Session, rows: list[tuple[Table, dict]]) -> None:
-    """INSERT each (table, row), in order, in the session's transaction. On PostgreSQL the
-    INSERTs go to the server as one message, so they cost one round trip and no SQLAlchemy
-    statement execution each: for a registration's three rows (member, flow record, outbox)
-    that was a third of its service's time (issue 13). SQLite: one INSERT each.
-    Errors are SQLAlchemy's (an IntegrityError names its constraint as ever); the server
-    stops at the first, and the transaction is to be rolled back after one either way."""
-    connection = session.connection()
-    dialect = connection.dialect
-    if dialect.name != "postgresql":
-        for table, row in rows:
-            connection.exec_driver_sql(*_one_row(dialect, table, row))
-        return
-    driver_connection = connection.connection.driver_connection
-    cursor = driver_connection.cursor()
-    try:
-        # The driver quotes each value into its statement, as it does for any execute().
-        statements = [cursor.mogrify(*_one_row(dialect, table, row)) for table, row in rows]
-    finally:
-        cursor.close()
-    text = b";\n".join(statements).decode(encodings[driver_connection.encoding])
-    # no_parameters: the driver must not look for placeholders in the quoted values ("50%").
-    connection.exec_driver_sql(text, execution_options={"no_parameters": True})
-
-
-def _one_row(dialect, table: Table, row: dict) -> tuple[str, tuple]:
-    statement, keys, defaults, processors = _row_insert(dialect, table, tuple(row))
-    values = [row[key] for key in keys] + defaults
-    return statement, tuple(value if process is None else process(value)
-                            for process, value in zip(processors, values, strict=True))
-
-
-@lru_cache(maxsize=256)
-def _row_insert(dialect, table: Table, keys: tuple[str, ...]):
-    """A row's INSERT with a placeholder a column; its keys; the constant defaults of the
-    columns it leaves out; each column's bind processing for the dialect (as a Core INSERT
-    would apply it)."""
-    columns, defaults = _columns(table, keys)
-    names = ", ".join(dialect.identifier_preparer.quote(column.name) for column in columns)
-    placeholder = "%s" if dialect.name == "postgresql" else "?"
-    statement = (f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({names}) "
-                 f"VALUES ({', '.join([placeholder] * len(columns))})")
-    processors = [column.type._cached_bind_processor(dialect) for column in columns]
-    return statement, keys, list(defaults.values()), processors
-
-
-def _columns(table: Table, keys) -> tuple[list, dict]:
+def columns_filled(table: Table, keys) -> tuple[list, dict]:
     """The columns rows with these keys fill: theirs, then those left out that have a
     constant default, with it (any other default is refused: give the value)."""
     defaults = {}

@@ -11,9 +11,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from .bulk_insert import insert_each, insert_rows
+from .bulk_insert import insert_rows
 from .envelope import utcnow
 from .tables import PlumbingTables
+from .together import write_each
 
 log = logging.getLogger(__name__)
 
@@ -206,11 +207,11 @@ class Transaction:
             self.session.execute(insert(self._tables.outbox), rows[0] if len(rows) == 1 else rows)
         self.emitted.extend(envelopes)
 
-    def insert_and_emit(self, rows: list[tuple[Table, dict]], envelope: dict) -> None:
-        """A row into each table (in order) and an event, in one round trip on PostgreSQL
-        (bulk_insert.insert_each): a write that adds a row here and there and says so."""
+    def write_and_emit(self, writes: list, envelope: dict) -> None:
+        """A few single-row writes (together.write_each: an INSERT as (table, row), an UPDATE
+        as a RowUpdate) and then the event's outbox row, in one round trip on PostgreSQL."""
         outbox = self._tables.outbox
-        insert_each(self.session, rows + [(outbox, row) for row in self._outbox_rows([envelope])])
+        write_each(self.session, writes + [(outbox, row) for row in self._outbox_rows([envelope])])
         self.emitted.append(envelope)
 
     def _outbox_rows(self, envelopes: list[dict]) -> list[dict]:

@@ -11,10 +11,9 @@ import pytest
 from sqlalchemy import event, select, text
 from sqlalchemy.orm import sessionmaker
 
-from services.donations import gifts
 from services.donations.models import TENANCY, Campaign, Donation
 from services.donations.reconcile import reconcile_all
-from services.plumbing.db import make_engine
+from services.plumbing.db import Transaction, make_engine
 from services.plumbing.errors import Conflict, InvalidTransition
 
 from .conftest import (
@@ -49,21 +48,34 @@ def give(worker, campaign, amount="12.34", key=None, who=COMMITTEE, **body):
 
 
 def statements_of(engine, work) -> list[str]:
-    """The statements `work()` sends, as "VERB table" (SQLite's BEGIN IMMEDIATE left out)."""
+    """The statements `work()` sends, as "VERB table" (SQLite's BEGIN IMMEDIATE left out);
+    those sent to PostgreSQL as one message (together.write_each) joined by " + ", which
+    SQLite is sent one by one."""
     sent = []
 
     def note(_conn, _cursor, sql, *_args):
-        words = sql.replace('"', "").split()
-        if words[0].upper() != "BEGIN":
-            table = words[words.index("INTO") + 1] if words[0] == "INSERT" else (
-                words[1] if words[0] == "UPDATE" else words[words.index("FROM") + 1])
-            sent.append(f"{words[0]} {table}")
+        verbs = []
+        for statement in sql.split(";\n"):
+            words = statement.replace('"', "").split()
+            if words[0].upper() != "BEGIN":
+                table = words[words.index("INTO") + 1] if words[0] == "INSERT" else (
+                    words[1] if words[0] == "UPDATE" else words[words.index("FROM") + 1])
+                verbs.append(f"{words[0]} {table}")
+        if verbs:
+            sent.append(" + ".join(verbs))
     event.listen(engine, "before_cursor_execute", note)
     try:
         work()
     finally:
         event.remove(engine, "before_cursor_execute", note)
     return sent
+
+
+def as_sent(engine, statements: list[str]) -> list[str]:
+    """The expected statements as `engine`'s database is sent them (one message or one by one)."""
+    if engine.dialect.name == "postgresql":
+        return statements
+    return [part for statement in statements for part in statement.split(" + ")]
 
 
 def gift_rows(engine) -> list[tuple]:
@@ -74,26 +86,29 @@ def gift_rows(engine) -> list[tuple]:
 
 def test_the_campaign_lock_is_taken_last_and_held_for_the_gifts_own_rows(worker, engine,
                                                                           campaign):
-    # The key, the event, the caller's subtree: before the lock. Under it, the gift's rows.
+    # The key and the caller's subtree before the lock. Under it, the receipt number, then the
+    # gift, its key's note of it and its event in one message.
     TENANCY.forget_paths()  # (the subtree's path is remembered for a moment once read)
-    assert statements_of(engine, lambda: give(worker, campaign, key="k-1")) == [
-        "INSERT donation_request_keys", "INSERT outbox", "SELECT org_units_projection",
-        "UPDATE campaigns", "INSERT donations", "UPDATE donation_request_keys"]
+    assert statements_of(engine, lambda: give(worker, campaign, key="k-1")) == as_sent(engine, [
+        "INSERT donation_request_keys", "SELECT org_units_projection", "UPDATE campaigns",
+        "INSERT donations + UPDATE donation_request_keys + INSERT outbox"])
     assert statements_of(engine, lambda: worker().record_donation(
         {"key_id": "admin", "role": "admin", "org_id": None}, campaign["id"],
-        {"amount": "1.00"}, None)) == ["INSERT outbox", "UPDATE campaigns", "INSERT donations"]
-    goods = {"items": [{"name": "大米", "unit": "袋", "quantity": "2", "valuation": "80.00"}],
+        {"amount": "1.00"}, None)) == as_sent(engine, [
+            "UPDATE campaigns", "INSERT donations + INSERT outbox"])
+    goods = {"items": [{"name": "大米", "unit": "袋", "quantity": "2", "valuation": "80.00"},
+                       {"name": "食用油", "unit": "桶", "quantity": "3", "valuation": "150.00"}],
              "valued_by": "王会计"}
     assert statements_of(engine, lambda: worker().record_in_kind_donation(
-        caller(BRANCH), campaign["id"], goods, None))[:4] == [
-        "SELECT org_units_projection", "UPDATE campaigns", "INSERT donations",
-        "INSERT donation_items"]
+        caller(BRANCH), campaign["id"], goods, None))[:3] == as_sent(engine, [
+            "SELECT org_units_projection", "UPDATE campaigns",
+            "INSERT donations + INSERT donation_items + INSERT donation_items"])[:3]
     # the caller's path is remembered for a moment: the next gift reads no org unit
-    assert statements_of(engine, lambda: give(worker, campaign, "1.00", who=BRANCH)) == [
-        "INSERT outbox", "UPDATE campaigns", "INSERT donations"]
+    assert statements_of(engine, lambda: give(worker, campaign, "1.00", who=BRANCH)) == as_sent(
+        engine, ["UPDATE campaigns", "INSERT donations + INSERT outbox"])
     totals = worker().get_campaign(caller(BRANCH), campaign["id"])
     assert (totals["cash_balance"], totals["goods_total"], totals["donation_count"]) == (
-        "14.34", "80.00", 4)
+        "14.34", "230.00", 4)
 
 
 def test_balances_stay_exact_to_the_fen(worker, engine, campaign):
@@ -109,20 +124,20 @@ def test_balances_stay_exact_to_the_fen(worker, engine, campaign):
 
 
 def pause_before_settling_key(monkeypatch, fail=False):
-    """The next gift stops with its key claimed, its number issued and its row written, until
+    """The next gift stops with its key claimed, its number issued and its rows written, until
     `go` is sent; with `fail`, it then rolls back. Returns (paused, go)."""
     paused, go = eventlet.Event(), eventlet.Event()
-    settle = gifts._settle_key
+    write_and_emit = Transaction.write_and_emit
 
-    def settle_after_a_pause(*args, **kwargs):
+    def write_then_pause(*args, **kwargs):
+        write_and_emit(*args, **kwargs)
         if not paused.ready():
             paused.send()
             go.wait()
             if fail:
                 raise RuntimeError("the first attempt died before its COMMIT")
-        settle(*args, **kwargs)
 
-    monkeypatch.setattr(gifts, "_settle_key", settle_after_a_pause)
+    monkeypatch.setattr(Transaction, "write_and_emit", write_then_pause)
     return paused, go
 
 

@@ -75,7 +75,7 @@ def test_a_duplicate_under_an_idempotency_key_rolls_back_the_claimed_key(service
 def test_two_registrations_of_one_number_at_once_are_one_member_and_a_409(service, w, uow, monkeypatch):
     # The first holds its transaction open after its INSERTs; the second INSERTs meanwhile
     # (PostgreSQL: it waits on the index entry; SQLite: on the write lock), then finds it taken.
-    real_insert, calls = Transaction.insert_and_emit, []
+    real_insert, calls = Transaction.write_and_emit, []
 
     def slow_first(tx, rows, envelope):
         calls.append(envelope["event_id"])
@@ -83,7 +83,7 @@ def test_two_registrations_of_one_number_at_once_are_one_member_and_a_409(servic
         if len(calls) == 1:
             eventlet.sleep(0.3)
 
-    monkeypatch.setattr(Transaction, "insert_and_emit", slow_first)
+    monkeypatch.setattr(Transaction, "write_and_emit", slow_first)
 
     def attempt(caller):
         try:
