@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from .db import Transaction, UnitOfWork, insert_unless_present
 from .envelope import ReceivedEvent, utcnow
 from .errors import Conflict
+from .together import insert_new
 
 
 def record_first_delivery(tx: Transaction, event: ReceivedEvent) -> bool:
@@ -48,13 +49,9 @@ def _record_batch(tx: Transaction, events: list[ReceivedEvent]) -> dict[str, boo
     # in key order: two batches holding the same redelivered events wait, never deadlock
     unique = sorted({event.event_id: event for event in events}.values(),
                     key=lambda event: event.event_id)
-    # Rows as parameter sets of one cached statement (SQLAlchemy sends them as one INSERT of
-    # many VALUES): rows written into the statement itself were compiled anew every batch.
-    statement = (insert_unless_present(tx.session, table, "consumer", "event_id")
-                 .returning(table.c.event_id))
-    recorded = set(tx.session.scalars(statement, [
+    recorded = insert_new(tx.session, table, [
         {"consumer": event.consumer, "event_id": event.event_id, "processed_at": now}
-        for event in unique]))
+        for event in unique], key=("consumer", "event_id"), returning="event_id")
     return {event.event_id: event.event_id in recorded for event in unique}
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from .caller import Caller
 from .db import insert_unless_present
 from .expiring import ExpiringCache
+from .together import insert_new
 
 NOTHING = "/nothing/"
 
@@ -76,16 +77,12 @@ class Tenancy:
             "name": data["name"], "path": data["path"]})
 
     def apply_members_registered(self, session: Session, registrations: list[dict]) -> None:
-        """Several registrations in one statement (a batch of deliveries). RETURNING is what
-        makes SQLAlchemy send the rows as one INSERT of many VALUES: without it, an INSERT with
-        ON CONFLICT goes row by row through the driver's executemany."""
-        if registrations:
-            table = self.tables.members
-            session.execute(insert_unless_present(session, table, "member_id")
-                            .returning(table.c.member_id), [{
-                "member_id": data["member_id"], "name": data["name"],
-                "home_org_id": data["home_org_id"], "host_org_id": data["host_org_id"]}
-                for data in registrations])
+        """Several registrations in one statement (a batch of deliveries); a member projected
+        already is kept as it is."""
+        insert_new(session, self.tables.members, [{
+            "member_id": data["member_id"], "name": data["name"],
+            "home_org_id": data["home_org_id"], "host_org_id": data["host_org_id"]}
+            for data in registrations], key=("member_id",), returning="member_id")
 
     def apply_member_flow(self, session: Session, data: dict) -> None:
         """A lifecycle step changed where the member belongs (host org, possibly none)."""

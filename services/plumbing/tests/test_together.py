@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from services.plumbing.db import takes_a_unique_value
 from services.plumbing.tests.probe_rows import TEXTS, child, metadata, probe, rows, stored, with_callable_default
 from services.plumbing.tests.scratch import scratch_engine
-from services.plumbing.together import RowUpdate, write_each
+from services.plumbing.together import RowUpdate, insert_new, write_each
 
 
 @pytest.fixture
@@ -84,3 +84,18 @@ def test_an_update_and_inserts_together_in_order(engine):
         session.commit()
         assert session.execute(select(probe.c.attempts, probe.c.body)).one() == (3, "100%")
     assert len(executed) == (1 if engine.dialect.name == "postgresql" else 4)
+
+
+def test_insert_new_inserts_the_rows_whose_key_is_free_and_says_which(engine):
+    with Session(engine) as session:
+        session.execute(insert(probe), rows("core"))
+        assert insert_new(session, probe, rows("new")[:30], key=("key",), returning="key") == {
+            f"new-{i}" for i in range(30)}
+        taken = [{**row, "body": "changed"} for row in rows("new")[25:35]]
+        assert insert_new(session, probe, taken, key=("key",), returning="key") == {
+            f"new-{i}" for i in range(30, 35)}
+        assert insert_new(session, probe, [], key=("key",), returning="key") == set()
+        session.commit()
+    new = stored(engine, "new")
+    assert new[:30] == stored(engine, "core")[:30]   # as a Core INSERT writes them, kept
+    assert [row[1] for row in new[30:]] == ["changed"] * 5
