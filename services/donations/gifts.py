@@ -11,14 +11,14 @@ from sqlalchemy.orm import Session
 
 from services.plumbing.caller import Caller
 from services.plumbing.clock import china_date
-from services.plumbing.db import Transaction, insert_unless_present
+from services.plumbing.db import Transaction
 from services.plumbing.envelope import utcnow
 from services.plumbing.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from services.plumbing.ids import plausible_id
 from services.plumbing.money import LARGEST, to_wire
 from services.plumbing.pagination import as_utc
 from services.plumbing.text import with_article
-from services.plumbing.together import RowUpdate, write_each
+from services.plumbing.together import RowUpdate, insert_new, write_each
 
 from . import events, goods
 from .campaigns import CASH, CLOSED, DRAFT, IN_KIND, SETTLED, count_gift, get_visible_campaign
@@ -318,10 +318,10 @@ def _claim_key(session: Session, caller: Caller, key: str, request_hash: str) ->
     recorded it; one still running holds it, and this waits for its COMMIT (PostgreSQL on the
     primary key, SQLite on the write lock), then finds it, or takes it if that one rolled back.
     What the request recorded is set by _settle_key, once it exists."""
-    statement = insert_unless_present(session, DonationRequestKey.__table__, "scope", "key")
-    return session.execute(statement, {
+    return bool(insert_new(session, _KEYS, [{
         "scope": _key_scope(caller), "key": key, "request_hash": request_hash,
-        "donation_id": None, "batch_id": None, "created_at": utcnow()}).rowcount == 1
+        "donation_id": None, "batch_id": None, "created_at": utcnow()}],
+        key=("scope", "key"), returning="key"))
 
 
 _KEYS = DonationRequestKey.__table__
