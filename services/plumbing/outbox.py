@@ -308,14 +308,19 @@ class Backoff:
 def run_relay_loop(relay: OutboxRelay, wake, poll_seconds: float, should_stop,
                    linger_seconds: float = 0.0) -> None:
     """Relay until `should_stop()`; `wake` is an event set when a worker has committed events.
-    Woken, the relay first lingers `linger_seconds` so that the events other workers commit
-    meanwhile go in the same batch: one confirm, one UPDATE, and deliveries that reach the
-    consumers together (they apply them a batch to a transaction, issue 13). Publishing each
-    commit's events at once cost ~8 % more CPU per registration across the platform."""
+    At most one batch starts per `linger_seconds`: woken sooner after the last one, the relay
+    waits for the rest of it, so that the events other workers commit meanwhile go in the same
+    batch (one confirm, one UPDATE, and deliveries that reach the consumers together: they
+    apply them a batch to a transaction, issue 13); woken later (a quiet spell, or a busy
+    relay whose batches take longer than that), it relays at once. Publishing each commit's
+    events at once cost ~8 % more CPU per registration across the platform; a whole linger
+    after every wake cost event lag (p99 94–117 ms against 82–88 ms under the registration
+    load) for ~3 % less CPU."""
     backoff = Backoff()
-    last_purge = time.monotonic()
+    last_purge = last_relayed = time.monotonic()
     while not should_stop():
         try:
+            last_relayed = time.monotonic()
             while relay.relay_batch() == relay.batch_size:
                 pass
             backoff.succeeded()
@@ -328,5 +333,5 @@ def run_relay_loop(relay: OutboxRelay, wake, poll_seconds: float, should_stop,
             delay = backoff.failed()
             log.warning("outbox relay failed, retrying in %.1fs: %s", delay, exc)
         if wake.wait(delay) and linger_seconds:
-            time.sleep(linger_seconds)
+            time.sleep(max(0.0, last_relayed + linger_seconds - time.monotonic()))
         wake.clear()

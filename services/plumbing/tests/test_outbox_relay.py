@@ -127,3 +127,20 @@ def test_woken_by_a_commit_the_relay_lingers_for_the_commits_after_it(engine, re
         stopping.append(True)
         wake.set()
         loop.wait()
+
+
+def test_after_a_quiet_spell_a_commit_is_published_at_once(engine, relay):
+    """At most one batch per linger: the linger is what is left of it since the last batch, so
+    an event after a quiet spell longer than the linger does not wait for it."""
+    wake, stopping = threading.Event(), []
+    loop = eventlet.spawn(run_relay_loop, relay, wake, 30.0, lambda: bool(stopping), 0.5)
+    try:
+        eventlet.sleep(0.7)   # its first pass, then quiet for longer than the linger
+        commit_events(engine, 1)
+        wake.set()
+        eventlet.sleep(0.2)
+        assert unpublished(engine) == [] and relay.publisher.calls == [1]
+    finally:
+        stopping.append(True)
+        wake.set()
+        loop.wait()
