@@ -80,7 +80,7 @@ def service_config(service: str) -> dict:
         "EVENT_MAX_RETRIES": event_retry_settings()[0],
         "EVENT_RETRY_BASE_SECONDS": event_retry_settings()[1],
         "OUTBOX_POLL_SECONDS": env_float("LIUDONG_OUTBOX_POLL_SECONDS", 0.5),
-        # Woken by a commit, the relay waits this long for more events to batch (issue 13).
+        # The relay starts at most one batch this often, to batch events (issue 13).
         "OUTBOX_LINGER_SECONDS": env_float("LIUDONG_OUTBOX_LINGER_SECONDS", 0.02),
     } | (id_keys() if service in ID_KEY_SERVICES else {})
 
