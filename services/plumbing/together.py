@@ -32,20 +32,12 @@ def write_each(session: Session, writes: list) -> None:
     """Each write in order, in the session's transaction: a (table, row) tuple is an INSERT of
     the row, a RowUpdate an UPDATE."""
     connection = session.connection()
-    dialect = connection.dialect
-    if dialect.name != "postgresql":
-        for write in writes:
-            connection.exec_driver_sql(*_statement(dialect, write))
+    statements = [_statement(connection.dialect, write) for write in writes]
+    if connection.dialect.name != "postgresql":
+        for statement in statements:
+            connection.exec_driver_sql(*statement)
         return
-    driver_connection = connection.connection.driver_connection
-    cursor = driver_connection.cursor()
-    try:
-        message = b";\n".join(cursor.mogrify(*_statement(dialect, write)) for write in writes)
-    finally:
-        cursor.close()
-    # no_parameters: the driver must not look for placeholders in the quoted values ("50%").
-    connection.exec_driver_sql(message.decode(encodings[driver_connection.encoding]),
-                               execution_options={"no_parameters": True})
+    _execute_quoted(connection, _quoted(connection, statements, b";\n"))
 
 
 def insert_new(session: Session, table: Table, rows: list[dict], key: tuple[str, ...],
@@ -64,37 +56,48 @@ def insert_new(session: Session, table: Table, rows: list[dict], key: tuple[str,
     quote = dialect.identifier_preparer.quote
     tail = (f" ON CONFLICT ({', '.join(quote(table.c[name].name) for name in key)}) DO NOTHING"
             f" RETURNING {quote(table.c[returning].name)}")
-    values = [tuple(value if process is None else process(value)
-                    for process, value in zip(processors, [row[k] for k in keys] + defaults,
-                                              strict=True)) for row in rows]
+    values = [_bound(processors, [row[k] for k in keys] + defaults) for row in rows]
     if dialect.name != "postgresql":
         result = connection.exec_driver_sql(
             f"{head} VALUES {', '.join([one_row] * len(rows))}{tail}",
             tuple(value for row in values for value in row))
-        return set(result.scalars())
-    driver_connection = connection.connection.driver_connection
-    cursor = driver_connection.cursor()
-    try:
-        listed = b", ".join(cursor.mogrify(one_row, row) for row in values)
-    finally:
-        cursor.close()
-    text = f"{head} VALUES {listed.decode(encodings[driver_connection.encoding])}{tail}"
-    return set(connection.exec_driver_sql(text, execution_options={"no_parameters": True})
-               .scalars())
+    else:
+        listed = _quoted(connection, [(one_row, row) for row in values], b", ")
+        result = _execute_quoted(connection, f"{head} VALUES {listed}{tail}")
+    return set(result.scalars())
 
 
 def _statement(dialect, write) -> tuple[str, tuple]:
+    """A write as its statement, a placeholder a value, and its values as bound."""
     if isinstance(write, RowUpdate):
-        statement, columns, processors = _update(dialect, write.table, tuple(write.values),
-                                                 tuple(write.key))
-        values = [write.values[key] for key in columns[:len(write.values)]] + \
-                 [write.key[key] for key in columns[len(write.values):]]
-    else:
-        table, row = write
-        statement, keys, defaults, processors = _insert(dialect, table, tuple(row))
-        values = [row[key] for key in keys] + defaults
-    return statement, tuple(value if process is None else process(value)
-                            for process, value in zip(processors, values, strict=True))
+        statement, processors = _update(dialect, write.table, tuple(write.values),
+                                        tuple(write.key))
+        return statement, _bound(processors, [*write.values.values(), *write.key.values()])
+    table, row = write
+    statement, keys, defaults, processors = _insert(dialect, table, tuple(row))
+    return statement, _bound(processors, [row[key] for key in keys] + defaults)
+
+
+def _bound(processors: list, values: list) -> tuple:
+    return tuple(value if process is None else process(value)
+                 for process, value in zip(processors, values, strict=True))
+
+
+def _quoted(connection, statements: list[tuple[str, tuple]], separator: bytes) -> str:
+    """The statements with their values quoted in by the driver (as it does for every
+    execute() with parameters), joined."""
+    driver_connection = connection.connection.driver_connection
+    cursor = driver_connection.cursor()
+    try:
+        text = separator.join(cursor.mogrify(statement, values) for statement, values in statements)
+    finally:
+        cursor.close()
+    return text.decode(encodings[driver_connection.encoding])
+
+
+def _execute_quoted(connection, text: str):
+    # no_parameters: the driver must not look for placeholders in the quoted values ("50%").
+    return connection.exec_driver_sql(text, execution_options={"no_parameters": True})
 
 
 @lru_cache(maxsize=256)
@@ -110,15 +113,14 @@ def _insert(dialect, table: Table, keys: tuple[str, ...]):
 
 @lru_cache(maxsize=256)
 def _update(dialect, table: Table, value_keys: tuple[str, ...], key_keys: tuple[str, ...]):
-    """An UPDATE of these columns of the row with this key; the keys in parameter order; each
-    parameter's bind processing."""
+    """An UPDATE of these columns of the row with this key (values, then key, a placeholder
+    each) and each parameter's bind processing."""
     quote, placeholder = dialect.identifier_preparer.quote, _placeholder(dialect)
     assignments = ", ".join(f"{quote(table.c[key].name)} = {placeholder}" for key in value_keys)
     where = " AND ".join(f"{quote(table.c[key].name)} = {placeholder}" for key in key_keys)
     statement = (f"UPDATE {dialect.identifier_preparer.format_table(table)} "
                  f"SET {assignments} WHERE {where}")
-    columns = [table.c[key] for key in value_keys + key_keys]
-    return statement, value_keys + key_keys, _processors(dialect, columns)
+    return statement, _processors(dialect, [table.c[key] for key in value_keys + key_keys])
 
 
 def _placeholder(dialect) -> str:
