@@ -56,8 +56,8 @@ def _record_one(tx, caller, campaign_id, data, idempotency_key, kind):
     if idempotency_key is not None and not _claim_key(session, caller, idempotency_key,
                                                       request_hash):
         return _earlier_gift(session, caller, campaign_id, idempotency_key, request_hash), True
-    # Everything that does not need the campaign's row lock comes before it: gifts to one
-    # campaign queue for that lock, from count_gift to the COMMIT.
+    # Gifts to one campaign queue for its row lock, from count_gift to the COMMIT: what can be
+    # done before it is, and under it the gift's rows go in one round trip.
     received_at = utcnow()  # when it came in, not when its turn for the lock came
     try:
         donor_name = _donor_name(session, caller, data)
