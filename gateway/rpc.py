@@ -24,8 +24,8 @@ from kombu.utils.json import dumps, loads
 from nameko.exceptions import deserialize
 
 import services.plumbing.rpc  # noqa: F401  (registers the services' error types for deserialize)
+from services.plumbing.broker import open_channel, release_quietly
 from services.plumbing.errors import ServiceError
-from services.plumbing.outbox import open_channel, release_quietly
 
 RPC_EXCHANGE = "nameko-rpc"   # nameko's default, where the services' RPC queues are bound
 

@@ -9,10 +9,11 @@ import logging
 import time
 from datetime import timedelta
 
-from kombu import Connection, Producer
+from kombu import Producer
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Engine
 
+from .broker import open_channel, release_quietly
 from .db import is_postgresql
 from .envelope import utcnow
 from .idempotency import purge_replies
@@ -73,22 +74,6 @@ class Confirms:
     def nacked_from(self, first: int) -> int | None:
         tags = [tag for tag in self.nacked if tag >= first]
         return min(tags) if tags else None
-
-
-def open_channel(amqp_uri: str, ssl=None, login_method=None):
-    """A broker connection of the caller's own and a channel on it: (connection, channel)."""
-    connection = Connection(amqp_uri, ssl=ssl, login_method=login_method, connect_timeout=5)
-    connection.ensure_connection(max_retries=1)
-    return connection, connection.channel()
-
-
-def release_quietly(connection) -> None:
-    """Let go of a connection that may be broken already."""
-    if connection is not None:
-        try:
-            connection.release()
-        except Exception:
-            pass
 
 
 class EventPublisher:

@@ -23,11 +23,11 @@ from nameko.rpc import Responder, Rpc, RpcConsumer, get_rpc_exchange
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from .broker import open_channel, release_quietly
 from .caller import Caller  # noqa: F401  (re-exported for entrypoints)
 from .container import INFRASTRUCTURE_ERRORS
 from .errors import ALL_ERRORS, Unavailable
 from .idempotency import request_fingerprint, run_once
-from .outbox import open_channel, release_quietly
 from .topology import rpc_queue
 
 log = logging.getLogger(__name__)
