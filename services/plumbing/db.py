@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from functools import cache
 
 from eventlet.patcher import original
-from sqlalchemy import Column, Insert, Table, create_engine, event, exc, insert
+from sqlalchemy import Column, Insert, Table, UniqueConstraint, create_engine, event, exc, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -151,13 +151,26 @@ def _insert_unless_present(dialect_name: str, table: Table, key_columns: tuple[s
 
 def takes_a_unique_value(error: exc.IntegrityError, column: Column) -> bool:
     """Whether `error` is a value of `column` already taken in its unique key (PostgreSQL or
-    SQLite), not some other constraint of the statement or of the statements sent with it."""
+    SQLite), not some other constraint of the statement or of the statements sent with it.
+    PostgreSQL is asked by the constraint's name, never by its message (which follows the
+    server's lc_messages: Chinese on a Chinese server)."""
     original = error.orig
     diag = getattr(original, "diag", None)
-    if diag is not None:   # psycopg2: "Key (id_number_hash)=(…) already exists."
+    if diag is not None:   # psycopg2
         return (original.pgcode == UNIQUE_VIOLATION and diag.table_name == column.table.name
-                and (diag.message_detail or "").startswith(f"Key ({column.name})="))
+                and diag.constraint_name in _unique_key_names(column))
     return str(original) == f"UNIQUE constraint failed: {column.table.name}.{column.name}"
+
+
+def _unique_key_names(column: Column) -> set[str]:
+    """The names a unique key of this column alone may have: PostgreSQL's own for an unnamed
+    constraint, or the name the model gives its constraint or unique index."""
+    names = {f"{column.table.name}_{column.name}_key"}
+    for key in [*column.table.constraints, *column.table.indexes]:
+        if getattr(key, "unique", isinstance(key, UniqueConstraint)) and key.name \
+                and list(key.columns) == [column]:
+            names.add(key.name)
+    return names
 
 
 UNIQUE_VIOLATION = "23505"

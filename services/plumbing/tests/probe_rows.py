@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     cast,
     select,
 )
@@ -41,6 +42,9 @@ probe = Table(
 )
 child = Table("bulk_probe_child", metadata, Column("id", Integer, primary_key=True),
               Column("probe_key", ForeignKey("bulk_probe.key"), nullable=False))
+# A unique key the model names (the server reports its name, not a column).
+named_key = Table("bulk_probe_named", metadata, Column("id", Integer, primary_key=True),
+                  Column("code", String(5)), UniqueConstraint("code", name="uq_probe_code"))
 with_callable_default = Table("bulk_probe_2", MetaData(), Column("key", String(36), primary_key=True),
                               Column("made", DateTime, default=datetime.now))
 

@@ -6,7 +6,16 @@ from sqlalchemy import event, exc, func, insert, select
 from sqlalchemy.orm import Session
 
 from services.plumbing.db import takes_a_unique_value
-from services.plumbing.tests.probe_rows import TEXTS, child, metadata, probe, rows, stored, with_callable_default
+from services.plumbing.tests.probe_rows import (
+    TEXTS,
+    child,
+    metadata,
+    named_key,
+    probe,
+    rows,
+    stored,
+    with_callable_default,
+)
 from services.plumbing.tests.scratch import scratch_engine
 from services.plumbing.together import RowUpdate, insert_new, write_each
 
@@ -54,6 +63,16 @@ def test_errors_name_their_constraint_and_leave_nothing(engine):
         with pytest.raises(exc.IntegrityError) as missing:
             write_each(session, [(probe, {"key": "new"}), (child, {"id": 1, "probe_key": "nowhere"})])
         assert not takes_a_unique_value(missing.value, probe.c.key)
+        session.rollback()
+        write_each(session, [(named_key, {"id": 1, "code": "a"})])
+        session.commit()
+        with pytest.raises(exc.IntegrityError) as named:
+            write_each(session, [(named_key, {"id": 2, "code": "a"})])
+        assert takes_a_unique_value(named.value, named_key.c.code)
+        session.rollback()
+        with pytest.raises(exc.IntegrityError) as primary:
+            write_each(session, [(named_key, {"id": 1, "code": "b"})])
+        assert not takes_a_unique_value(primary.value, named_key.c.code)
         session.rollback()
         assert session.scalars(select(probe.c.key)).all() == ["taken"]
         assert session.scalar(select(func.count()).select_from(child)) == 0
