@@ -6,14 +6,13 @@ from sqlalchemy import exc, func, insert, select
 from sqlalchemy.orm import Session
 
 from services.plumbing.bulk_insert import insert_rows
-from services.plumbing.tests.probe_rows import metadata, probe, rows, stored, with_callable_default
-from services.plumbing.tests.scratch import scratch_engine
-
-
-@pytest.fixture
-def engine(backend, tmp_path, request):
-    with scratch_engine(backend, tmp_path, request, metadata, "bulk") as engine:
-        yield engine
+from services.plumbing.tests.probe_rows import (
+    metadata,  # noqa: F401 - the conftest's engine holds its tables
+    probe,
+    rows,
+    stored,
+    with_callable_default,
+)
 
 
 def test_the_rows_read_back_as_those_of_a_core_insert(engine):

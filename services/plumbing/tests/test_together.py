@@ -9,21 +9,14 @@ from services.plumbing.db import takes_a_unique_value
 from services.plumbing.tests.probe_rows import (
     TEXTS,
     child,
-    metadata,
+    metadata,  # noqa: F401 - the conftest's engine holds its tables
     named_key,
     probe,
     rows,
     stored,
     with_callable_default,
 )
-from services.plumbing.tests.scratch import scratch_engine
 from services.plumbing.together import RowUpdate, insert_new, write_each
-
-
-@pytest.fixture
-def engine(backend, tmp_path, request):
-    with scratch_engine(backend, tmp_path, request, metadata, "together") as engine:
-        yield engine
 
 
 def test_inserts_read_back_as_core_inserts(engine):
