@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     cast,
+    insert,
     select,
 )
 from sqlalchemy.orm import Session
@@ -69,3 +70,12 @@ def stored(engine, prefix: str) -> list[tuple]:
         return [tuple(row) for row in session.execute(
             select(*columns, probe.c.doc, cast(probe.c.doc, Text))
             .where(probe.c.key.startswith(prefix + "-")).order_by(probe.c.seq))]
+
+
+def written_and_by_core(engine, write) -> tuple[list, list]:
+    """The probe rows as `write(session, rows)` stored them, and as Core INSERTs did."""
+    with Session(engine) as session:
+        session.execute(insert(probe), rows("core"))
+        write(session, rows("written"))
+        session.commit()
+    return stored(engine, "written"), stored(engine, "core")

@@ -10,17 +10,13 @@ from services.plumbing.tests.probe_rows import (
     metadata,  # noqa: F401 - the conftest's engine holds its tables
     probe,
     rows,
-    stored,
     with_callable_default,
+    written_and_by_core,
 )
 
 
 def test_the_rows_read_back_as_those_of_a_core_insert(engine):
-    with Session(engine) as session:
-        session.execute(insert(probe), rows("core"))
-        insert_rows(session, probe, rows("bulk"))
-        session.commit()
-    core, bulk = stored(engine, "core"), stored(engine, "bulk")
+    bulk, core = written_and_by_core(engine, lambda session, rows: insert_rows(session, probe, rows))
     assert len(bulk) == 60 and bulk == core
     assert {row[-1] is None for row in bulk} == {False}  # None in a JSON column: JSON null
 

@@ -15,16 +15,14 @@ from services.plumbing.tests.probe_rows import (
     rows,
     stored,
     with_callable_default,
+    written_and_by_core,
 )
 from services.plumbing.together import RowUpdate, insert_new, write_each
 
 
 def test_inserts_read_back_as_core_inserts(engine):
-    with Session(engine) as session:
-        session.execute(insert(probe), rows("core"))
-        write_each(session, [(probe, row) for row in rows("each")])
-        session.commit()
-    core, each = stored(engine, "core"), stored(engine, "each")
+    each, core = written_and_by_core(
+        engine, lambda session, rows: write_each(session, [(probe, row) for row in rows]))
     assert len(each) == 60 and each == core
 
 
