@@ -17,7 +17,7 @@ how long the outboxes took to drain after each write load.
 
 --profile DIR: `py-spy record` on every platform process during each scenario's load, raw
 samples (collapsed stacks) written to DIR as <process>-<scenario>.txt (--profile-svg: flame
-graphs too).
+graphs too; --profile-native: C frames too, e.g. libpq's send()).
 """
 import argparse
 import json
@@ -51,6 +51,7 @@ BROKER_HOST = "127.0.0.1:5672"
 SERIALS_PER_RUN = 200_000  # 200 birth days of 1,000 numbers: more than one run ever sends
 runs_started = 0
 PROFILE_SVG = False
+PROFILE_NATIVE = False
 
 
 class SharedBroker:
@@ -358,7 +359,9 @@ class StatementCounter:
 
 def start_profiles(stack: Stack, directory: Path, scenario: str, seconds: float) -> list:
     """py-spy on every platform process for one scenario: raw collapsed stacks (one line per
-    stack with its sample count; `--profile-svg` adds flame graphs, at twice the sampling cost)."""
+    stack with its sample count; `--profile-svg` adds flame graphs, at twice the sampling cost;
+    `--profile-native` adds C frames — the driver, the kernel calls — pausing each process for
+    every sample, so its CPU figures read higher)."""
     directory.mkdir(parents=True, exist_ok=True)
     spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     formats = (("raw", "txt"), ("flamegraph", "svg")) if PROFILE_SVG else (("raw", "txt"),)
@@ -368,7 +371,8 @@ def start_profiles(stack: Stack, directory: Path, scenario: str, seconds: float)
             profiles.append(subprocess.Popen(
                 [spy, "record", "--pid", str(pid), "--duration", str(int(seconds)),
                  "--rate", "100", "--format", fmt, "--output",
-                 str(directory / f"{name}-{scenario}.{suffix}"), "--nonblocking"],
+                 str(directory / f"{name}-{scenario}.{suffix}"),
+                 "--native" if PROFILE_NATIVE else "--nonblocking"],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     return profiles
 
@@ -412,11 +416,13 @@ def main(argv=None) -> None:
                         help="print the SQL statements each request costs (pg_stat_statements)")
     parser.add_argument("--profile-svg", action="store_true",
                         help="with --profile: flame graphs (SVG) as well as raw samples")
+    parser.add_argument("--profile-native", action="store_true",
+                        help="with --profile: C frames too (libpq, send/recv); pauses each sample")
     parser.add_argument("--profile", type=Path, help="py-spy samples of every platform process "
                                                      "during each scenario's load go to this directory")
     args = parser.parse_args(argv)
-    global PROFILE_SVG
-    PROFILE_SVG = args.profile_svg
+    global PROFILE_SVG, PROFILE_NATIVE
+    PROFILE_SVG, PROFILE_NATIVE = args.profile_svg, args.profile_native
     if "get" in args.only and "register" not in args.only:
         args.only.insert(0, "register")  # a member to read
     if not shutil.which("wrk"):
