@@ -6,7 +6,7 @@ import json
 import uuid
 from decimal import Decimal
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from services.plumbing.caller import Caller
@@ -74,8 +74,7 @@ def _record_one(tx, caller, campaign_id, data, idempotency_key, kind):
     writes = [(Donation.__table__, _gift_row(donation))]
     writes += [(DonationItem.__table__, row) for row in _item_rows(donation, data.get("items", ()))]
     if idempotency_key is not None:
-        writes.append(RowUpdate(_KEYS, {"scope": _key_scope(caller), "key": idempotency_key},
-                                {"donation_id": donation.id}))
+        writes.append(_key_settled(caller, idempotency_key, donation_id=donation.id))
     if kind == CASH:
         tx.write_and_emit(writes, events.donation_received(donation))
     else:
@@ -145,7 +144,7 @@ def record_batch(tx: Transaction, caller: Caller, campaign_id, data: dict,
     _insert_gifts(session, gifts)
     tx.emit_all([events.donation_received(donation) for donation in gifts])
     if idempotency_key is not None:
-        _settle_key(session, caller, idempotency_key, batch_id=batch.id)
+        write_each(session, [_key_settled(caller, idempotency_key, batch_id=batch.id)])
     return batch, gifts, False
 
 
@@ -317,7 +316,7 @@ def _claim_key(session: Session, caller: Caller, key: str, request_hash: str) ->
     lock, in every request that takes both): True if it is ours. False if a request has
     recorded it; one still running holds it, and this waits for its COMMIT (PostgreSQL on the
     primary key, SQLite on the write lock), then finds it, or takes it if that one rolled back.
-    What the request recorded is set by _settle_key, once it exists."""
+    What the request recorded is noted on it by _key_settled's write, once it exists."""
     return bool(insert_new(session, _KEYS, [{
         "scope": _key_scope(caller), "key": key, "request_hash": request_hash,
         "donation_id": None, "batch_id": None, "created_at": utcnow()}],
@@ -325,14 +324,13 @@ def _claim_key(session: Session, caller: Caller, key: str, request_hash: str) ->
 
 
 _KEYS = DonationRequestKey.__table__
-_SETTLE_KEY = (update(_KEYS).where(_KEYS.c.scope == bindparam("key_scope"),
-                                   _KEYS.c.key == bindparam("key_value")))
 
 
-def _settle_key(session: Session, caller: Caller, key: str, donation_id: str | None = None,
-                batch_id: str | None = None) -> None:
-    session.execute(_SETTLE_KEY, {"key_scope": _key_scope(caller), "key_value": key,
-                                  "donation_id": donation_id, "batch_id": batch_id})
+def _key_settled(caller: Caller, key: str, donation_id: str | None = None,
+                 batch_id: str | None = None) -> RowUpdate:
+    """The write that notes on a claimed key what its request recorded."""
+    return RowUpdate(_KEYS, {"scope": _key_scope(caller), "key": key},
+                     {"donation_id": donation_id, "batch_id": batch_id})
 
 
 def _earlier_gift(session: Session, caller: Caller, campaign_id, key: str,
