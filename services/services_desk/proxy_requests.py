@@ -129,10 +129,9 @@ def submit_request(tx: Transaction, caller: Caller, data: dict,
     deadlines.start_clock(session, request, received_on, warning_share)
     # The request as built (nothing is filled in by the database), its ledger's first step and
     # its event: one round trip, no ORM flush (issue 13).
-    first_step = {"request_id": request.id, "step": STEP_SUBMITTED, "actor_key_id": caller.key_id,
-                  "at": now, "note": None}
     tx.write_and_emit([(Request.__table__, {key: getattr(request, key) for key in REQUEST_COLUMNS}),
-                       (RequestStep.__table__, first_step)], events.request_submitted(request))
+                       (RequestStep.__table__, _step_row(request, STEP_SUBMITTED, caller, now))],
+                      events.request_submitted(request))
     return request
 
 
@@ -419,9 +418,15 @@ def _org_name(session: Session, org_id: str) -> str:
 
 def _record_step(session: Session, request: Request, step: str, caller: Caller, at,
                  note: str | None = None, actor_key_id: str | None = None) -> None:
-    session.add(RequestStep(request_id=request.id, step=step,
-                            actor_key_id=actor_key_id or caller.key_id, at=at, note=note))
+    session.add(RequestStep(**_step_row(request, step, caller, at, note, actor_key_id)))
     session.flush()
+
+
+def _step_row(request: Request, step: str, caller: Caller, at, note: str | None = None,
+              actor_key_id: str | None = None) -> dict:
+    """A step of the request's ledger, by the caller unless another key acted."""
+    return {"request_id": request.id, "step": step, "actor_key_id": actor_key_id or caller.key_id,
+            "at": at, "note": note}
 
 
 # -- reading requests -----------------------------------------------------------------------
