@@ -13,7 +13,7 @@ from datetime import timedelta
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from .db import Transaction, UnitOfWork, insert_unless_present
+from .db import Transaction, UnitOfWork
 from .envelope import ReceivedEvent, utcnow
 from .errors import Conflict
 from .together import insert_new
@@ -36,9 +36,7 @@ def record_first_delivery(tx: Transaction, event: ReceivedEvent) -> bool:
         if first is not None:
             return first
         # not in the batch, or the batch's second copy of one event: on its own below
-    statement = insert_unless_present(tx.session, tx._tables.processed_events, "consumer", "event_id")
-    return tx.session.execute(statement, {
-        "consumer": event.consumer, "event_id": event.event_id, "processed_at": utcnow()}).rowcount == 1
+    return _record_batch(tx, [event])[event.event_id]
 
 
 def _record_batch(tx: Transaction, events: list[ReceivedEvent]) -> dict[str, bool]:
