@@ -149,6 +149,9 @@ def _insert_unless_present(dialect_name: str, table: Table, key_columns: tuple[s
     return insert_into(table).on_conflict_do_nothing(index_elements=[table.c[name] for name in key_columns])
 
 
+UNIQUE_VIOLATION = "23505"   # PostgreSQL's SQLSTATE
+
+
 def takes_a_unique_value(error: exc.IntegrityError, column: Column) -> bool:
     """Whether `error` is a value of `column` already taken in its unique key (PostgreSQL or
     SQLite), not some other constraint of the statement or of the statements sent with it.
@@ -165,15 +168,11 @@ def takes_a_unique_value(error: exc.IntegrityError, column: Column) -> bool:
 def _unique_key_names(column: Column) -> set[str]:
     """The names a unique key of this column alone may have: PostgreSQL's own for an unnamed
     constraint, or the name the model gives its constraint or unique index."""
-    names = {f"{column.table.name}_{column.name}_key"}
-    for key in [*column.table.constraints, *column.table.indexes]:
-        if getattr(key, "unique", isinstance(key, UniqueConstraint)) and key.name \
-                and list(key.columns) == [column]:
-            names.add(key.name)
-    return names
-
-
-UNIQUE_VIOLATION = "23505"
+    unique_keys = [*(constraint for constraint in column.table.constraints
+                     if isinstance(constraint, UniqueConstraint)),
+                   *(index for index in column.table.indexes if index.unique)]
+    return {f"{column.table.name}_{column.name}_key"} | {
+        key.name for key in unique_keys if key.name and list(key.columns) == [column]}
 
 
 def as_stored(session: Session, moment: datetime | None) -> datetime | None:

@@ -45,9 +45,9 @@ def insert_new(session: Session, table: Table, rows: list[dict], key: tuple[str,
     """INSERT the rows (all with the same keys; a batch of deliveries, tens of rows: the whole
     batch is one statement, and SQLite counts its parameters) whose `key` columns are not taken
     yet, as one INSERT … ON CONFLICT DO NOTHING of many VALUES; returns the `returning`
-    column's values of the rows it inserted. Concurrent inserts of a key wait for each other (the unique index).
-    SQLAlchemy sends this as its "insertmanyvalues", rebuilt at every batch size: a fifth of a
-    projection's time (issue 13)."""
+    column's values of the rows it inserted. Concurrent inserts of a key wait for each other
+    (the unique index). SQLAlchemy sends this as its "insertmanyvalues", rebuilt at every batch
+    size: a fifth of a projection's time (issue 13)."""
     if not rows:
         return set()
     connection = session.connection()
