@@ -4,6 +4,7 @@ unroutable event of a consumed type waits, with everything behind it, in order; 
 consumes is done with a note. The publisher here records what it is given (its own work with a
 real broker is tested in tests/integration/test_event_reliability.py)."""
 import threading
+from contextlib import contextmanager
 
 import eventlet
 import pytest
@@ -106,11 +107,23 @@ def test_an_event_nobody_consumes_is_done_with_a_note(engine, relay):
                             ).one() == (True, "no subscriber")
 
 
+@contextmanager
+def relay_loop(relay, linger_seconds: float):
+    """The relay's loop running (polling only every 30 s): yields the event a commit sets."""
+    wake, stopping = threading.Event(), []
+    loop = eventlet.spawn(run_relay_loop, relay, wake, 30.0, lambda: bool(stopping),
+                          linger_seconds)
+    try:
+        yield wake
+    finally:
+        stopping.append(True)
+        wake.set()
+        loop.wait()
+
+
 def test_woken_by_a_commit_the_relay_lingers_for_the_commits_after_it(engine, relay):
     """Three commits within the linger go out as one batch (one confirm, one UPDATE)."""
-    wake, stopping = threading.Event(), []
-    loop = eventlet.spawn(run_relay_loop, relay, wake, 30.0, lambda: bool(stopping), 0.3)
-    try:
+    with relay_loop(relay, 0.3) as wake:
         eventlet.sleep(0.1)   # its first pass: an empty outbox
         ids = []
         for _ in range(3):
@@ -123,24 +136,14 @@ def test_woken_by_a_commit_the_relay_lingers_for_the_commits_after_it(engine, re
             wait += 0.05
         assert unpublished(engine) == [] and relay.publisher.calls == [3]
         assert [event_id for event_id, _ in relay.publisher.published] == ids
-    finally:
-        stopping.append(True)
-        wake.set()
-        loop.wait()
 
 
 def test_after_a_quiet_spell_a_commit_is_published_at_once(engine, relay):
     """At most one batch per linger: the linger is what is left of it since the last batch, so
     an event after a quiet spell longer than the linger does not wait for it."""
-    wake, stopping = threading.Event(), []
-    loop = eventlet.spawn(run_relay_loop, relay, wake, 30.0, lambda: bool(stopping), 0.5)
-    try:
+    with relay_loop(relay, 0.5) as wake:
         eventlet.sleep(0.7)   # its first pass, then quiet for longer than the linger
         commit_events(engine, 1)
         wake.set()
         eventlet.sleep(0.2)
         assert unpublished(engine) == [] and relay.publisher.calls == [1]
-    finally:
-        stopping.append(True)
-        wake.set()
-        loop.wait()
