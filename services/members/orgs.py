@@ -37,13 +37,19 @@ def get_org(session: Session, org_id: str | None) -> OrgUnit | None:
 
 
 # -- the org-unit cache (issue 13) ------------------------------------------------------------
-# Every registration looked up its home unit, its host unit and the caller's unit, and every
-# scoped read the caller's unit. Units change rarely and only this service writes them, so a
-# process keeps what it read: emptied when this process changes a unit (at the write and again
-# after its commit), and every entry expires after ORG_CACHE_SECONDS, the bound within which a
-# unit moved or closed by another replica of the service is seen here.
+# Every registration looked up its home unit, its host unit and the caller's unit, every scoped
+# read the caller's unit, and every scoped list the units of the caller's subtree. Units change
+# rarely and only this service writes them, so a process keeps what it read: emptied when this
+# process changes a unit (at the write and again after its commit), and every entry expires
+# after ORG_CACHE_SECONDS, the bound within which a unit created, moved or closed by another
+# replica of the service is seen here.
 ORG_CACHE_SECONDS = 2.0
 ORG_CACHE_ENTRIES = 10_000
+
+# Up to this many units, a subtree is sent to the database as a list of ids rather than as a
+# subquery: with the values in hand PostgreSQL's statistics estimate the scope well and pick
+# the right index for a list page over millions of members (bench/members_list.py).
+INLINE_SUBTREE_LIMIT = 5000
 
 
 @dataclass(frozen=True)
@@ -55,9 +61,18 @@ class CachedOrg:
     closed_at: datetime | None
 
 
+@dataclass(frozen=True)
+class Subtree:
+    """The units under a path prefix: their side (a subtree is all of one side) and their ids,
+    or None for ids when there are more than INLINE_SUBTREE_LIMIT (then SQL selects them)."""
+    side: str
+    ids: tuple[str, ...] | None
+
+
 class OrgCache:
     def __init__(self, seconds: float = ORG_CACHE_SECONDS, clock=time.monotonic):
         self._cache = ExpiringCache(seconds, ORG_CACHE_ENTRIES, clock)
+        self._subtrees = ExpiringCache(seconds, ORG_CACHE_ENTRIES, clock)
 
     def get(self, session: Session, org_id) -> CachedOrg | None:
         if not plausible_id(org_id):
@@ -66,11 +81,28 @@ class OrgCache:
         def load():
             org = session.get(OrgUnit, org_id)
             return org and CachedOrg(org.id, org.kind, org.path, org.closed_at)
-        # not stored while this session's transaction changed units (it may roll back)
-        return self._cache.get(org_id, load, may_store=not session.info.get(_ORGS_CHANGED))
+        return self._cache.get(org_id, load, may_store=_may_store(session))
+
+    def subtree(self, session: Session, prefix: str) -> Subtree | None:
+        """The units whose path starts with `prefix`; None if there is none."""
+        def load():
+            units = session.execute(select(OrgUnit.id, OrgUnit.kind).where(
+                OrgUnit.path.startswith(prefix, autoescape=True))
+                .limit(INLINE_SUBTREE_LIMIT + 1)).all()
+            if not units:
+                return None
+            ids = None if len(units) > INLINE_SUBTREE_LIMIT else tuple(u.id for u in units)
+            return Subtree(side_of(units[0].kind), ids)
+        return self._subtrees.get(prefix, load, may_store=_may_store(session))
 
     def clear(self) -> None:
         self._cache.clear()
+        self._subtrees.clear()
+
+
+def _may_store(session: Session) -> bool:
+    """Not while this session's transaction changed units: it may roll back."""
+    return not session.info.get(_ORGS_CHANGED)
 
 
 ORG_CACHE = OrgCache()
@@ -138,25 +170,18 @@ def visible_members_clause(session: Session, caller: Caller):
     return members_under_clause(session, prefix)
 
 
-# Up to this many units, a subtree is sent to the database as a list of ids rather than as a
-# subquery: with the values in hand PostgreSQL's statistics estimate the scope well and pick
-# the right index for a list page over millions of members (bench/members_list.py).
-INLINE_SUBTREE_LIMIT = 5000
-
-
 def members_under_clause(session: Session, prefix: str):
     """Members whose home org (home-side subtree) or host org (host-side subtree) lies under
     `prefix`. A subtree is all of one side (a unit's kind always matches its parent's side),
     and home_org_id only ever names home-side units, host_org_id host-side ones, so only one
     column can match: testing just that one keeps the query on a single index."""
-    units = session.execute(select(OrgUnit.id, OrgUnit.kind).where(
-        OrgUnit.path.startswith(prefix, autoescape=True)).limit(INLINE_SUBTREE_LIMIT + 1)).all()
-    if not units:
+    subtree = ORG_CACHE.subtree(session, prefix)
+    if subtree is None:
         return false()
-    column = Member.home_org_id if side_of(units[0].kind) == "home" else Member.host_org_id
-    if len(units) > INLINE_SUBTREE_LIMIT:
+    column = Member.home_org_id if subtree.side == "home" else Member.host_org_id
+    if subtree.ids is None:
         return column.in_(visible_orgs_subquery(prefix))
-    return column.in_([unit.id for unit in units])
+    return column.in_(subtree.ids)
 
 
 def county_of(session: Session, org: OrgUnit) -> OrgUnit | None:

@@ -2,7 +2,7 @@
 the database each time, and a unit changed by this process is seen at once; one changed by
 another replica within ORG_CACHE_SECONDS."""
 import pytest
-from sqlalchemy import update
+from sqlalchemy import func, update
 
 from services.members import orgs
 from services.members.models import OrgUnit
@@ -74,3 +74,36 @@ def test_one_members_scope_from_the_cache_agrees_with_the_list_clause(service, w
     assert service.get_member(office(w["other_branch"]), members[1]["id"])["id"] == members[1]["id"]
     with pytest.raises(NotFound):
         service.get_member(office(w["other_branch"]), members[0]["id"])
+
+
+def test_a_second_list_page_reads_no_org_unit_from_the_database(service, w, statements):
+    register(service, w, 1)
+    service.list_members(office(w["county"]), {})
+    statements.clear()
+    assert len(service.list_members(office(w["county"]), {})["items"]) == 1
+    assert [sql for sql in statements if "FROM org_units" in sql] == []
+
+
+def test_a_unit_created_here_is_in_the_next_list_at_once(service, w):
+    county = office(w["county"])
+    assert len(service.list_members(county, {})["items"]) == 0  # the subtree is cached
+    village = service.create_org_unit(ADMIN, {"kind": "village_branch", "name": "西村党支部",
+                                              "parent_id": w["township"]["id"]})
+    register(service, w, 1, home_org_id=village["id"])
+    assert [m["home_org_id"] for m in service.list_members(county, {})["items"]] == [village["id"]]
+
+
+def test_a_unit_moved_by_another_replica_is_listed_within_the_bound(service, w, uow, monkeypatch):
+    now = [1000.0]
+    monkeypatch.setattr(orgs, "ORG_CACHE", orgs.OrgCache(clock=lambda: now[0]))
+    register(service, w, 1)
+    other_office = office(w["other_county"])
+    assert service.list_members(other_office, {})["items"] == []  # cached: no unit with members
+    with uow.transaction() as tx:  # as another process would: this cache is not told
+        for unit in ("township", "village"):
+            tx.session.execute(update(OrgUnit).where(OrgUnit.id == w[unit]["id"]).values(
+                path=func.replace(OrgUnit.path, f"/{w['county']['id']}/",
+                                  f"/{w['other_county']['id']}/")))
+    assert service.list_members(other_office, {})["items"] == []  # within the bound: not yet
+    now[0] += orgs.ORG_CACHE_SECONDS + 0.1
+    assert len(service.list_members(other_office, {})["items"]) == 1
