@@ -7,6 +7,8 @@ Create Date: 2026-11-21 09:21:05.393810
 import sqlalchemy as sa
 from alembic import op
 
+from services.plumbing import migration_steps as steps
+
 revision = '0001'
 down_revision = None
 branch_labels = None
@@ -32,52 +34,10 @@ def upgrade() -> None:
         batch_op.create_index('ix_campaigns_created', ['created_at', 'id'], unique=False)
         batch_op.create_index('ix_campaigns_organiser_created', ['organiser_org_id', 'created_at', 'id'], unique=False)
 
-    op.create_table('members_projection',
-    sa.Column('member_id', sa.String(length=36), nullable=False),
-    sa.Column('name', sa.String(length=100), nullable=False),
-    sa.Column('home_org_id', sa.String(length=36), nullable=False),
-    sa.Column('host_org_id', sa.String(length=36), nullable=True),
-    sa.PrimaryKeyConstraint('member_id')
-    )
-    with op.batch_alter_table('members_projection', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_members_projection_home_org_id'), ['home_org_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_members_projection_host_org_id'), ['host_org_id'], unique=False)
-
-    op.create_table('org_units_projection',
-    sa.Column('org_id', sa.String(length=36), nullable=False),
-    sa.Column('parent_id', sa.String(length=36), nullable=True),
-    sa.Column('kind', sa.String(length=40), nullable=False),
-    sa.Column('name', sa.String(length=200), nullable=False),
-    sa.Column('path', sa.String(length=1000), nullable=False),
-    sa.PrimaryKeyConstraint('org_id')
-    )
-    with op.batch_alter_table('org_units_projection', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_org_units_projection_path'), ['path'], unique=False)
-
-    op.create_table('outbox',
-    sa.Column('seq', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
-    sa.Column('event_id', sa.String(length=36), nullable=False),
-    sa.Column('event_type', sa.String(length=100), nullable=False),
-    sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('producer', sa.String(length=50), nullable=False),
-    sa.Column('occurred_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('envelope', sa.JSON(), nullable=False),
-    sa.Column('request_id', sa.String(length=64), nullable=True),
-    sa.Column('published_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('last_error', sa.Text(), nullable=True),
-    sa.PrimaryKeyConstraint('seq'),
-    sa.UniqueConstraint('event_id')
-    )
-    with op.batch_alter_table('outbox', schema=None) as batch_op:
-        batch_op.create_index('ix_outbox_unpublished', ['seq'], unique=False, postgresql_where=sa.text('published_at IS NULL'), sqlite_where=sa.text('published_at IS NULL'))
-
-    op.create_table('processed_events',
-    sa.Column('consumer', sa.String(length=120), nullable=False),
-    sa.Column('event_id', sa.String(length=36), nullable=False),
-    sa.Column('processed_at', sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('consumer', 'event_id')
-    )
+    steps.create_members_projection(op)
+    steps.create_org_units_projection(op)
+    steps.create_outbox(op)
+    steps.create_processed_events(op)
     op.create_table('donations',
     sa.Column('id', sa.String(length=36), nullable=False),
     sa.Column('campaign_id', sa.String(length=36), nullable=False),
@@ -115,20 +75,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_donations_member_id'))
 
     op.drop_table('donations')
-    op.drop_table('processed_events')
-    with op.batch_alter_table('outbox', schema=None) as batch_op:
-        batch_op.drop_index('ix_outbox_unpublished', postgresql_where=sa.text('published_at IS NULL'), sqlite_where=sa.text('published_at IS NULL'))
-
-    op.drop_table('outbox')
-    with op.batch_alter_table('org_units_projection', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_org_units_projection_path'))
-
-    op.drop_table('org_units_projection')
-    with op.batch_alter_table('members_projection', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_members_projection_host_org_id'))
-        batch_op.drop_index(batch_op.f('ix_members_projection_home_org_id'))
-
-    op.drop_table('members_projection')
+    steps.drop_processed_events(op)
+    steps.drop_outbox(op)
+    steps.drop_org_units_projection(op)
+    steps.drop_members_projection(op)
     with op.batch_alter_table('campaigns', schema=None) as batch_op:
         batch_op.drop_index('ix_campaigns_organiser_created')
         batch_op.drop_index('ix_campaigns_created')

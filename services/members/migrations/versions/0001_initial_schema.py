@@ -7,6 +7,8 @@ Create Date: 2026-11-21 09:16:09.226421
 import sqlalchemy as sa
 from alembic import op
 
+from services.plumbing import migration_steps as steps
+
 revision = '0001'
 down_revision = None
 branch_labels = None
@@ -29,30 +31,8 @@ def upgrade() -> None:
     with op.batch_alter_table('org_units', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_org_units_path'), ['path'], unique=False)
 
-    op.create_table('outbox',
-    sa.Column('seq', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
-    sa.Column('event_id', sa.String(length=36), nullable=False),
-    sa.Column('event_type', sa.String(length=100), nullable=False),
-    sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('producer', sa.String(length=50), nullable=False),
-    sa.Column('occurred_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('envelope', sa.JSON(), nullable=False),
-    sa.Column('request_id', sa.String(length=64), nullable=True),
-    sa.Column('published_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('last_error', sa.Text(), nullable=True),
-    sa.PrimaryKeyConstraint('seq'),
-    sa.UniqueConstraint('event_id')
-    )
-    with op.batch_alter_table('outbox', schema=None) as batch_op:
-        batch_op.create_index('ix_outbox_unpublished', ['seq'], unique=False, postgresql_where=sa.text('published_at IS NULL'), sqlite_where=sa.text('published_at IS NULL'))
-
-    op.create_table('processed_events',
-    sa.Column('consumer', sa.String(length=120), nullable=False),
-    sa.Column('event_id', sa.String(length=36), nullable=False),
-    sa.Column('processed_at', sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('consumer', 'event_id')
-    )
+    steps.create_outbox(op)
+    steps.create_processed_events(op)
     op.create_table('members',
     sa.Column('id', sa.String(length=36), nullable=False),
     sa.Column('name', sa.String(length=100), nullable=False),
@@ -86,11 +66,8 @@ def downgrade() -> None:
         batch_op.drop_index('ix_members_created')
 
     op.drop_table('members')
-    op.drop_table('processed_events')
-    with op.batch_alter_table('outbox', schema=None) as batch_op:
-        batch_op.drop_index('ix_outbox_unpublished', postgresql_where=sa.text('published_at IS NULL'), sqlite_where=sa.text('published_at IS NULL'))
-
-    op.drop_table('outbox')
+    steps.drop_processed_events(op)
+    steps.drop_outbox(op)
     with op.batch_alter_table('org_units', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_org_units_path'))
 
