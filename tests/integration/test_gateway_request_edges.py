@@ -1,7 +1,8 @@
 """What the gateway refuses before a service sees it, each in the one JSON error format: bodies
 nested too deep, objects with a key twice, bodies not sent as application/json (415), URLs over
 8 KB (414, from the real HTTP server); JSON answers carry `X-Content-Type-Options: nosniff`, and
-CORS follows the allow-list in configuration (preflight answered without a key)."""
+CORS follows the allow-list in configuration (preflight answered without a key); replies leave
+without Nagle's delay."""
 import json
 import socket
 from contextlib import contextmanager
@@ -10,7 +11,7 @@ import eventlet
 import pytest
 
 from gateway.cors import CorsPolicy
-from gateway.server import serve
+from gateway.server import GatewayProtocol, serve
 
 from .helpers import build_world, id_number
 
@@ -164,3 +165,21 @@ def test_a_url_over_8_kb_is_414_in_the_json_error_format(platform):
         answer = eventlet.spawn(raw_http, port, b"GET /api/v1/org-units?name=" + b"x" * 7000
                                 + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").wait()
         assert answer.startswith(b"HTTP/1.1 401"), answer[:100]
+
+
+def test_replies_leave_without_nagles_delay():
+    """A reply over eventlet's 16 KiB write buffer leaves in two sends; with Nagle's algorithm
+    the second waited up to 40 ms for the client's delayed ACK of the first (a list page of
+    fifty members took 50 ms, bench/README.md). The gateway's connections send at once."""
+    listener = eventlet.listen(("127.0.0.1", 0))
+    client = socket.create_connection(listener.getsockname())
+    connection, _address = listener.accept()
+    try:
+        assert connection.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 0
+        protocol = GatewayProtocol.__new__(GatewayProtocol)  # its setup() alone, on a real socket
+        protocol.request = connection
+        protocol.setup()
+        assert connection.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+    finally:
+        for sock in (client, connection, listener):
+            sock.close()
