@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from services.donations import events as donations
 from services.members import events as members
 from services.plumbing.contract import EventContract
+from services.plumbing.validation import dump
 from services.services_desk import events as services_desk
 
 
@@ -57,7 +58,7 @@ def forwarded_data(event) -> dict:
     """The `data` a receiver gets: loaded through the producer's contract (a wrong type or
     version raises, and the event is retried, then parked) and dumped through it again."""
     contract = FORWARDED[event.event_type].contract
-    return contract.schema().dump(contract.load(event))
+    return dump(contract.schema, contract.load(event))
 
 
 def concerned_orgs(event_type: str, data: dict) -> list[str]:

@@ -23,7 +23,7 @@ from services.plumbing.providers import Database, LogContext
 from services.plumbing.rpc import Caller, rpc
 from services.plumbing.subscriber import subscribe
 from services.plumbing.timer import configured_timer
-from services.plumbing.validation import load, schema_instance
+from services.plumbing.validation import dump, load
 
 from . import deliveries, events
 from . import schemas as s
@@ -101,28 +101,28 @@ class WebhooksService(HealthCheck, OrgTreeProjection):
             endpoint = deliveries.create_endpoint(
                 tx.session, Caller.from_wire(caller), data["url"], data["event_types"],
                 AddressPolicy.from_config(self.config))
-            return schema_instance(s.WebhookCreatedSchema).dump(
-                deliveries.endpoint_view(endpoint, with_secret=True))
+            return dump(s.WebhookCreatedSchema,
+                        deliveries.endpoint_view(endpoint, with_secret=True))
 
     @rpc
     def list_webhooks(self, caller):
         with self.db.read() as session:
             endpoints = deliveries.list_endpoints(session, Caller.from_wire(caller))
-            return schema_instance(s.WebhookListSchema).dump(
-                {"items": [deliveries.endpoint_view(e) for e in endpoints]})
+            return dump(s.WebhookListSchema,
+                        {"items": [deliveries.endpoint_view(e) for e in endpoints]})
 
     @rpc
     def disable_webhook(self, caller, webhook_id):
         with self.db.transaction() as tx:
             endpoint = deliveries.disable_endpoint(tx.session, Caller.from_wire(caller),
                                                    webhook_id)
-            return schema_instance(s.WebhookSchema).dump(deliveries.endpoint_view(endpoint))
+            return dump(s.WebhookSchema, deliveries.endpoint_view(endpoint))
 
     @rpc
     def list_deliveries(self, caller, webhook_id, params):
         query = load(s.DeliveryListQuerySchema, params)
         with self.db.read() as session:
-            return schema_instance(s.DeliveryPageSchema).dump(deliveries.list_deliveries(
+            return dump(s.DeliveryPageSchema, deliveries.list_deliveries(
                 session, Caller.from_wire(caller), webhook_id, query["limit"],
                 query["cursor"], query["status"]))
 
@@ -130,4 +130,4 @@ class WebhooksService(HealthCheck, OrgTreeProjection):
     def replay_delivery(self, caller, delivery_id):
         with self.db.transaction() as tx:
             delivery = deliveries.replay(tx.session, Caller.from_wire(caller), delivery_id)
-            return schema_instance(s.DeliverySchema).dump(deliveries.delivery_view(tx.session, delivery))
+            return dump(s.DeliverySchema, deliveries.delivery_view(tx.session, delivery))

@@ -10,7 +10,7 @@ from services.plumbing.metrics import Metrics
 from services.plumbing.providers import Database, LogContext
 from services.plumbing.rpc import Caller, rpc
 from services.plumbing.timer import configured_timer
-from services.plumbing.validation import load, schema_instance
+from services.plumbing.validation import dump, load
 
 from . import campaigns, disbursements, gifts, ledger, reconcile
 from .models import PLUMBING, TENANCY, Base
@@ -64,7 +64,7 @@ class DonationsService(HealthCheck, TenancyProjection):
     def _campaign_reply(self, campaign_id) -> dict:
         with self.db.read() as session:
             campaign = session.get(campaigns.Campaign, campaign_id)
-            return schema_instance(CampaignSchema).dump(campaigns.campaign_views(session, [campaign])[0])
+            return dump(CampaignSchema, campaigns.campaign_views(session, [campaign])[0])
 
     @rpc
     def create_campaign(self, caller, body):
@@ -103,7 +103,7 @@ class DonationsService(HealthCheck, TenancyProjection):
         caller = Caller.from_wire(caller)
         with self.db.read() as session:
             campaign = campaigns.get_visible_campaign(session, caller, campaign_id)
-            return schema_instance(CampaignSchema).dump(campaigns.campaign_views(session, [campaign])[0])
+            return dump(CampaignSchema, campaigns.campaign_views(session, [campaign])[0])
 
     @rpc
     def list_campaigns(self, caller, params):
@@ -111,7 +111,7 @@ class DonationsService(HealthCheck, TenancyProjection):
         query_params = load(CampaignListQuerySchema, params)
         with self.db.read() as session:
             found, next_cursor = campaigns.list_visible_campaigns(session, caller, query_params)
-            return schema_instance(CampaignPageSchema).dump({
+            return dump(CampaignPageSchema, {
                 "items": campaigns.campaign_views(session, found), "next_cursor": next_cursor})
 
     # -- gifts ----------------------------------------------------------------------------------
@@ -122,7 +122,7 @@ class DonationsService(HealthCheck, TenancyProjection):
         with self.db.transaction() as tx:
             donation, replayed = gifts.record_donation(tx, caller, campaign_id, data,
                                                        idempotency_key)
-        return schema_instance(DonationSchema).dump(gifts.donation_view(donation, replayed))
+        return dump(DonationSchema, gifts.donation_view(donation, replayed))
 
     @rpc
     def record_in_kind_donation(self, caller, campaign_id, body, idempotency_key=None):
@@ -131,8 +131,8 @@ class DonationsService(HealthCheck, TenancyProjection):
         with self.db.transaction() as tx:
             donation, replayed = gifts.record_in_kind_donation(tx, caller, campaign_id, data,
                                                                idempotency_key)
-            return schema_instance(DonationSchema).dump(
-                gifts.donation_views(tx.session, [donation], replayed)[0])
+            return dump(DonationSchema,
+                        gifts.donation_views(tx.session, [donation], replayed)[0])
 
     @rpc
     def record_donation_batch(self, caller, campaign_id, body, idempotency_key=None):
@@ -141,7 +141,7 @@ class DonationsService(HealthCheck, TenancyProjection):
         with self.db.transaction() as tx:
             batch, recorded, replayed = gifts.record_batch(tx, caller, campaign_id, data,
                                                            idempotency_key)
-            return schema_instance(DonationBatchSchema).dump({
+            return dump(DonationBatchSchema, {
                 "id": batch.id, "campaign_id": batch.campaign_id, "reference": batch.reference,
                 "declared_count": batch.declared_count, "declared_total": batch.declared_total,
                 "gifts": gifts.donation_views(tx.session, recorded, replayed),
@@ -152,7 +152,7 @@ class DonationsService(HealthCheck, TenancyProjection):
         caller = Caller.from_wire(caller)
         with self.db.read() as session:
             donation = gifts.get_donation(session, caller, campaign_id, donation_id)
-            return schema_instance(DonationSchema).dump(gifts.donation_views(session, [donation])[0])
+            return dump(DonationSchema, gifts.donation_views(session, [donation])[0])
 
     @rpc
     def void_donation(self, caller, campaign_id, donation_id, body):
@@ -160,12 +160,12 @@ class DonationsService(HealthCheck, TenancyProjection):
         data = load(DonationVoidSchema, body)
         with self.db.transaction() as tx:
             donation = gifts.void_donation(tx, caller, campaign_id, donation_id, data["reason"])
-            return schema_instance(DonationSchema).dump(gifts.donation_views(tx.session, [donation])[0])
+            return dump(DonationSchema, gifts.donation_views(tx.session, [donation])[0])
 
     # -- disbursements --------------------------------------------------------------------------
     def _disbursement_reply(self, tx, disbursement) -> dict:
-        return schema_instance(DisbursementSchema).dump(
-            disbursements.disbursement_view(tx.session, disbursement))
+        return dump(DisbursementSchema,
+                    disbursements.disbursement_view(tx.session, disbursement))
 
     @rpc
     def request_disbursement(self, caller, campaign_id, body):
@@ -206,7 +206,7 @@ class DonationsService(HealthCheck, TenancyProjection):
         caller = Caller.from_wire(caller)
         with self.db.read() as session:
             campaign = campaigns.get_visible_campaign(session, caller, campaign_id)
-            return schema_instance(DisbursementListSchema).dump({"items": [
+            return dump(DisbursementListSchema, {"items": [
                 disbursements.disbursement_view(session, found)
                 for found in disbursements.list_disbursements(session, campaign)]})
 
@@ -222,8 +222,8 @@ class DonationsService(HealthCheck, TenancyProjection):
                 campaign = campaigns.get_public_campaign(session, campaign_id)
             else:
                 campaign = campaigns.get_visible_campaign(session, caller, campaign_id)
-            schema = schema_instance(PublicLedgerSchema if caller.is_public else LedgerSchema)
-            return schema.dump(ledger.ledger(session, campaign, public=caller.is_public, **query))
+            return dump(PublicLedgerSchema if caller.is_public else LedgerSchema,
+                        ledger.ledger(session, campaign, public=caller.is_public, **query))
 
     @rpc
     def export_ledger(self, caller, campaign_id, params):
@@ -231,7 +231,7 @@ class DonationsService(HealthCheck, TenancyProjection):
         query = load(LedgerExportQuerySchema, params)
         with self.db.read() as session:
             campaign = campaigns.get_visible_campaign(session, caller, campaign_id)
-            return schema_instance(LedgerExportSchema).dump(ledger.export(session, campaign, query["format"]))
+            return dump(LedgerExportSchema, ledger.export(session, campaign, query["format"]))
 
     @rpc
     def reconcile_campaign(self, caller, campaign_id):
@@ -239,17 +239,17 @@ class DonationsService(HealthCheck, TenancyProjection):
         with self.db.read() as session:
             campaign = campaigns.get_visible_campaign(session, caller, campaign_id)
             result = reconcile.reconcile_campaign(session, campaign)
-            return schema_instance(ReconciliationSchema).dump({**vars(result), "ok": result.ok})
+            return dump(ReconciliationSchema, {**vars(result), "ok": result.ok})
 
     @rpc
     def organiser_totals(self, caller):
         caller = Caller.from_wire(caller)
         with self.db.read() as session:
-            return schema_instance(OrganiserTotalsListSchema).dump(
-                {"items": campaigns.organiser_totals(session, caller)})
+            return dump(OrganiserTotalsListSchema,
+                        {"items": campaigns.organiser_totals(session, caller)})
 
     @rpc
     def member_giving(self, caller, member_id):
         caller = Caller.from_wire(caller)
         with self.db.read() as session:
-            return schema_instance(MemberGivingSchema).dump(campaigns.member_giving(session, caller, member_id))
+            return dump(MemberGivingSchema, campaigns.member_giving(session, caller, member_id))

@@ -10,7 +10,7 @@ from services.plumbing.metrics import Metrics
 from services.plumbing.providers import Database, LogContext
 from services.plumbing.rpc import Caller, rpc
 from services.plumbing.subscriber import subscribe
-from services.plumbing.validation import load, schema_instance
+from services.plumbing.validation import dump, load
 
 from . import activities, bulk, care, events, flows, notices, orgs, registry, reports
 from . import schemas as s
@@ -61,35 +61,35 @@ class MembersService(HealthCheck):
         data = load(s.OrgUnitCreateSchema, body)
         with self.db.transaction() as tx:
             org = orgs.create_org_unit(tx, caller, data)
-        return schema_instance(s.OrgUnitSchema).dump(org)
+        return dump(s.OrgUnitSchema, org)
 
     @rpc
     def get_org_unit(self, caller, org_id):
         with self.db.read() as session:
-            return schema_instance(s.OrgUnitSchema).dump(orgs.get_visible_org(session, _caller(caller), org_id))
+            return dump(s.OrgUnitSchema, orgs.get_visible_org(session, _caller(caller), org_id))
 
     @rpc
     def list_org_units(self, caller):
         with self.db.read() as session:
-            return schema_instance(s.OrgUnitListSchema).dump(
-                {"items": orgs.list_visible_orgs(session, _caller(caller))})
+            return dump(s.OrgUnitListSchema,
+                        {"items": orgs.list_visible_orgs(session, _caller(caller))})
 
     @rpc
     def move_org_unit(self, caller, org_id, body):
         data = load(s.OrgUnitMoveSchema, body)
         with self.db.transaction() as tx:
-            return schema_instance(s.OrgUnitSchema).dump(orgs.move_org_unit(tx, _caller(caller), org_id, data))
+            return dump(s.OrgUnitSchema, orgs.move_org_unit(tx, _caller(caller), org_id, data))
 
     @rpc
     def close_org_unit(self, caller, org_id):
         with self.db.transaction() as tx:
-            return schema_instance(s.OrgUnitSchema).dump(orgs.close_org_unit(tx, _caller(caller), org_id))
+            return dump(s.OrgUnitSchema, orgs.close_org_unit(tx, _caller(caller), org_id))
 
     @rpc
     def org_subtree(self, caller, org_id):
         with self.db.read() as session:
-            return schema_instance(s.OrgSubtreeSchema).dump(
-                {"items": orgs.subtree_with_counts(session, _caller(caller), org_id)})
+            return dump(s.OrgSubtreeSchema,
+                        {"items": orgs.subtree_with_counts(session, _caller(caller), org_id)})
 
     # -- members --------------------------------------------------------------------------------
     @rpc
@@ -97,20 +97,20 @@ class MembersService(HealthCheck):
         data = load(s.MemberCreateSchema, body)
         with self.db.transaction() as tx:
             member = registry.register_member(tx, _caller(caller), data, self._protector())
-            return schema_instance(s.MemberSchema).dump(registry.member_view(member))
+            return dump(s.MemberSchema, registry.member_view(member))
 
     @rpc
     def get_member(self, caller, member_id):
         with self.db.read() as session:
             member = registry.get_member(session, _caller(caller), member_id)
-            return schema_instance(s.MemberSchema).dump(registry.member_view(member))
+            return dump(s.MemberSchema, registry.member_view(member))
 
     @rpc
     def update_member(self, caller, member_id, body):
         data = load(s.MemberUpdateSchema, body)
         with self.db.transaction() as tx:
             member = registry.update_member(tx.session, _caller(caller), member_id, data)
-            return schema_instance(s.MemberSchema).dump(registry.member_view(member))
+            return dump(s.MemberSchema, registry.member_view(member))
 
     @rpc
     def reveal_id_number(self, caller, member_id):
@@ -123,7 +123,7 @@ class MembersService(HealthCheck):
         query = load(s.MemberListQuerySchema, params)
         with self.db.read() as session:
             members, next_cursor = registry.list_members(session, _caller(caller), query)
-            return schema_instance(s.MemberPageSchema).dump({
+            return dump(s.MemberPageSchema, {
                 "items": [registry.member_view(m) for m in members], "next_cursor": next_cursor})
 
     # -- flow lifecycle -------------------------------------------------------------------------
@@ -132,27 +132,27 @@ class MembersService(HealthCheck):
         data = load(s.FlowActionSchema, body)
         with self.db.transaction() as tx:
             member = flows.transition(tx, _caller(caller), member_id, action, data)
-            return schema_instance(s.MemberSchema).dump(registry.member_view(member))
+            return dump(s.MemberSchema, registry.member_view(member))
 
     @rpc
     def member_history(self, caller, member_id):
         with self.db.read() as session:
-            return schema_instance(s.FlowHistorySchema).dump(
-                {"items": flows.history(session, _caller(caller), member_id)})
+            return dump(s.FlowHistorySchema,
+                        {"items": flows.history(session, _caller(caller), member_id)})
 
     @rpc
     def create_self_report(self, caller, body):
         data = load(s.SelfReportCreateSchema, body)
         with self.db.transaction() as tx:
             report = flows.create_self_report(tx.session, _caller(caller), data, self._protector())
-            return schema_instance(s.SelfReportSchema).dump(flows.self_report_view(report))
+            return dump(s.SelfReportSchema, flows.self_report_view(report))
 
     @rpc
     def list_self_reports(self, caller, params):
         query = load(s.SelfReportListQuerySchema, params)
         with self.db.read() as session:
             reports, next_cursor = flows.list_self_reports(session, _caller(caller), query)
-            return schema_instance(s.SelfReportPageSchema).dump({
+            return dump(s.SelfReportPageSchema, {
                 "items": [flows.self_report_view(r) for r in reports], "next_cursor": next_cursor})
 
     @rpc
@@ -161,40 +161,40 @@ class MembersService(HealthCheck):
         with self.db.transaction() as tx:
             report = flows.decide_self_report(tx, _caller(caller), report_id, bool(accept), data,
                                               self._protector())
-            return schema_instance(s.SelfReportSchema).dump(flows.self_report_view(report))
+            return dump(s.SelfReportSchema, flows.self_report_view(report))
 
     @rpc
     def log_contact_attempt(self, caller, member_id, body):
         data = load(s.ContactAttemptCreateSchema, body)
         with self.db.transaction() as tx:
-            return schema_instance(s.ContactAttemptSchema).dump(
-                flows.log_contact_attempt(tx.session, _caller(caller), member_id, data))
+            return dump(s.ContactAttemptSchema,
+                        flows.log_contact_attempt(tx.session, _caller(caller), member_id, data))
 
     @rpc
     def list_contact_attempts(self, caller, member_id):
         with self.db.read() as session:
-            return schema_instance(s.ContactAttemptListSchema).dump(
-                {"items": flows.contact_attempts(session, _caller(caller), member_id)})
+            return dump(s.ContactAttemptListSchema,
+                        {"items": flows.contact_attempts(session, _caller(caller), member_id)})
 
     @rpc
     def found_stats(self, caller, params):
         query = load(s.YearQuerySchema, params)
         with self.db.read() as session:
-            return schema_instance(s.FoundStatsSchema).dump(
-                {"items": flows.found_stats(session, _caller(caller), query)})
+            return dump(s.FoundStatsSchema,
+                        {"items": flows.found_stats(session, _caller(caller), query)})
 
     # -- life of the branch ---------------------------------------------------------------------
     @rpc
     def create_activity(self, caller, body):
         data = load(s.ActivityCreateSchema, body)
         with self.db.transaction() as tx:
-            return schema_instance(s.ActivitySchema).dump(activities.create_activity(tx.session, _caller(caller), data))
+            return dump(s.ActivitySchema, activities.create_activity(tx.session, _caller(caller), data))
 
     @rpc
     def get_activity(self, caller, activity_id):
         with self.db.read() as session:
-            return schema_instance(s.ActivitySchema).dump(
-                activities.get_activity(session, _caller(caller), activity_id))
+            return dump(s.ActivitySchema,
+                        activities.get_activity(session, _caller(caller), activity_id))
 
     @rpc
     def participate(self, caller, activity_id, step, body):
@@ -203,51 +203,51 @@ class MembersService(HealthCheck):
                    "leave": activities.request_leave}[step]
         data = load(s.ParticipationCreateSchema, body)
         with self.db.transaction() as tx:
-            return schema_instance(s.ParticipationSchema).dump(handler(tx.session, _caller(caller), activity_id, data))
+            return dump(s.ParticipationSchema, handler(tx.session, _caller(caller), activity_id, data))
 
     @rpc
     def activity_tally(self, caller, params):
         query = load(s.TallyQuerySchema, params)
         with self.db.read() as session:
-            return schema_instance(s.TallySchema).dump(activities.tally(session, _caller(caller), query))
+            return dump(s.TallySchema, activities.tally(session, _caller(caller), query))
 
     @rpc
     def set_point_rule(self, caller, body):
         data = load(s.PointRuleSchema, body)
         with self.db.transaction() as tx:
-            return schema_instance(s.PointRuleSchema).dump(activities.set_point_rule(tx.session, _caller(caller), data))
+            return dump(s.PointRuleSchema, activities.set_point_rule(tx.session, _caller(caller), data))
 
     @rpc
     def list_point_rules(self, caller, params):
         query = load(s.PointRuleQuerySchema, params)
         with self.db.read() as session:
-            return schema_instance(s.PointRuleListSchema).dump(
-                {"items": activities.point_rules(session, _caller(caller), query)})
+            return dump(s.PointRuleListSchema,
+                        {"items": activities.point_rules(session, _caller(caller), query)})
 
     @rpc
     def award_points(self, caller, member_id, body):
         data = load(s.PointAwardSchema, body)
         with self.db.transaction() as tx:
-            return schema_instance(s.PointEntrySchema).dump(
-                activities.award_points(tx.session, _caller(caller), member_id, data))
+            return dump(s.PointEntrySchema,
+                        activities.award_points(tx.session, _caller(caller), member_id, data))
 
     @rpc
     def point_ledger(self, caller, member_id):
         with self.db.read() as session:
-            return schema_instance(s.PointLedgerSchema).dump(
-                activities.point_ledger(session, _caller(caller), member_id))
+            return dump(s.PointLedgerSchema,
+                        activities.point_ledger(session, _caller(caller), member_id))
 
     @rpc
     def points_ranking(self, caller, params):
         query = load(s.RankingQuerySchema, params)
         with self.db.read() as session:
-            return schema_instance(s.RankingSchema).dump(activities.ranking(session, _caller(caller), query))
+            return dump(s.RankingSchema, activities.ranking(session, _caller(caller), query))
 
     @rpc
     def volunteer_hours(self, caller, member_id):
         with self.db.read() as session:
-            return schema_instance(s.VolunteerHoursSchema).dump(
-                activities.volunteer_hours(session, _caller(caller), member_id))
+            return dump(s.VolunteerHoursSchema,
+                        activities.volunteer_hours(session, _caller(caller), member_id))
 
     # -- care and talent ------------------------------------------------------------------------
     @rpc
@@ -255,58 +255,58 @@ class MembersService(HealthCheck):
         query = load(s.ElderlyQuerySchema, params)
         with self.db.read() as session:
             members, next_cursor = care.elderly(session, _caller(caller), query)
-            return schema_instance(s.MemberPageSchema).dump({
+            return dump(s.MemberPageSchema, {
                 "items": [registry.member_view(m) for m in members], "next_cursor": next_cursor})
 
     @rpc
     def log_care_visit(self, caller, member_id, body):
         data = load(s.CareVisitCreateSchema, body)
         with self.db.transaction() as tx:
-            return schema_instance(s.CareVisitSchema).dump(care.log_visit(tx.session, _caller(caller), member_id, data))
+            return dump(s.CareVisitSchema, care.log_visit(tx.session, _caller(caller), member_id, data))
 
     @rpc
     def list_care_visits(self, caller, member_id):
         with self.db.read() as session:
-            return schema_instance(s.CareVisitListSchema).dump(
-                {"items": care.visits(session, _caller(caller), member_id)})
+            return dump(s.CareVisitListSchema,
+                        {"items": care.visits(session, _caller(caller), member_id)})
 
     @rpc
     def grant_hardship_help(self, caller, member_id, body):
         data = load(s.HardshipHelpCreateSchema, body)
         with self.db.transaction() as tx:
-            return schema_instance(s.HardshipHelpSchema).dump(
-                care.grant_help(tx.session, _caller(caller), member_id, data))
+            return dump(s.HardshipHelpSchema,
+                        care.grant_help(tx.session, _caller(caller), member_id, data))
 
     @rpc
     def list_hardship_help(self, caller, member_id):
         with self.db.read() as session:
-            return schema_instance(s.HardshipHelpListSchema).dump(
-                care.help_records(session, _caller(caller), member_id))
+            return dump(s.HardshipHelpListSchema,
+                        care.help_records(session, _caller(caller), member_id))
 
     @rpc
     def award_honour(self, caller, body):
         data = load(s.HonourCreateSchema, body)
         with self.db.transaction() as tx:
-            return schema_instance(s.HonourSchema).dump(care.award_honour(tx.session, _caller(caller), data))
+            return dump(s.HonourSchema, care.award_honour(tx.session, _caller(caller), data))
 
     @rpc
     def list_honours(self, caller, params):
         query = load(s.HonourQuerySchema, params)
         with self.db.read() as session:
-            return schema_instance(s.HonourListSchema).dump({"items": care.honours(session, _caller(caller), query)})
+            return dump(s.HonourListSchema, {"items": care.honours(session, _caller(caller), query)})
 
     @rpc
     def record_talent_return(self, caller, member_id, body):
         data = load(s.TalentReturnCreateSchema, body)
         with self.db.transaction() as tx:
-            return schema_instance(s.TalentReturnSchema).dump(
-                care.record_talent_return(tx.session, _caller(caller), member_id, data))
+            return dump(s.TalentReturnSchema,
+                        care.record_talent_return(tx.session, _caller(caller), member_id, data))
 
     @rpc
     def talent_report(self, caller, params):
         query = load(s.TalentReportQuerySchema, params)
         with self.db.read() as session:
-            return schema_instance(s.TalentReportSchema).dump(care.talent_report(session, _caller(caller), query))
+            return dump(s.TalentReportSchema, care.talent_report(session, _caller(caller), query))
 
     # -- notices --------------------------------------------------------------------------------
     @rpc
@@ -315,26 +315,26 @@ class MembersService(HealthCheck):
         with self.db.transaction() as tx:
             notice = notices.publish(tx, _caller(caller), data)
         with self.db.read() as session:
-            return schema_instance(s.MemberNoticeSchema).dump(notices.notice_view(session, _caller(caller), notice.id))
+            return dump(s.MemberNoticeSchema, notices.notice_view(session, _caller(caller), notice.id))
 
     @rpc
     def get_notice(self, caller, notice_id):
         with self.db.read() as session:
-            return schema_instance(s.MemberNoticeSchema).dump(notices.notice_view(session, _caller(caller), notice_id))
+            return dump(s.MemberNoticeSchema, notices.notice_view(session, _caller(caller), notice_id))
 
     @rpc
     def mark_notice_read(self, caller, notice_id, body):
         data = load(s.NoticeReadSchema, body)
         with self.db.transaction() as tx:
-            return schema_instance(s.NoticeDeliverySchema).dump(
-                notices.mark_read(tx.session, _caller(caller), notice_id, data))
+            return dump(s.NoticeDeliverySchema,
+                        notices.mark_read(tx.session, _caller(caller), notice_id, data))
 
     @rpc
     def list_notice_deliveries(self, caller, notice_id, params):
         query = load(s.NoticeDeliveryQuerySchema, params)
         with self.db.read() as session:
             items, next_cursor = notices.deliveries(session, _caller(caller), notice_id, query)
-            return schema_instance(s.NoticeDeliveryPageSchema).dump({"items": items, "next_cursor": next_cursor})
+            return dump(s.NoticeDeliveryPageSchema, {"items": items, "next_cursor": next_cursor})
 
     @subscribe("members", "notice_published")
     def on_notice_published(self, event):
@@ -349,13 +349,13 @@ class MembersService(HealthCheck):
         """A small file in one message (JSON form); the gateway sends large ones in pieces."""
         with self.db.transaction() as tx:
             batch = bulk.start_import(tx, _caller(caller), body, self._protector())
-            return s.ImportBatchSchema().dump(bulk.batch_view(tx.session, batch))
+            return dump(s.ImportBatchSchema, bulk.batch_view(tx.session, batch))
 
     @rpc
     def open_import(self, caller, body, file, idempotency_key=None):
         with self.db.transaction() as tx:
             batch = bulk.open_upload(tx, _caller(caller), body, file, idempotency_key)
-            return s.ImportBatchSchema().dump(bulk.batch_view(tx.session, batch))
+            return dump(s.ImportBatchSchema, bulk.batch_view(tx.session, batch))
 
     @rpc
     def append_import_chunk(self, caller, batch_id, seq, content_base64):
@@ -368,7 +368,7 @@ class MembersService(HealthCheck):
     def finish_import(self, caller, batch_id):
         with self.db.transaction() as tx:
             batch = bulk.finish_upload(tx, _caller(caller), batch_id, self._protector())
-            return s.ImportBatchSchema().dump(bulk.batch_view(tx.session, batch))
+            return dump(s.ImportBatchSchema, bulk.batch_view(tx.session, batch))
 
     @rpc
     def discard_import(self, caller, batch_id):
@@ -379,12 +379,12 @@ class MembersService(HealthCheck):
     def get_import(self, caller, batch_id):
         with self.db.read() as session:
             batch = bulk.get_batch(session, _caller(caller), batch_id)
-            return s.ImportBatchSchema().dump(bulk.batch_view(session, batch))
+            return dump(s.ImportBatchSchema, bulk.batch_view(session, batch))
 
     @rpc
     def import_error_file(self, caller, batch_id, file_format):
         with self.db.read() as session:
-            return s.MemberExportSchema().dump(bulk.error_file(
+            return dump(s.MemberExportSchema, bulk.error_file(
                 session, _caller(caller), batch_id, file_format, self._protector()))
 
     @subscribe("members", "member_import_requested")
@@ -395,21 +395,21 @@ class MembersService(HealthCheck):
     @rpc
     def export_members(self, caller, file_format, params):
         with self.db.read() as session:
-            return s.MemberExportSchema().dump(
-                bulk.export_members(session, _caller(caller), file_format, params,
-                                    self._protector()))
+            return dump(s.MemberExportSchema,
+                        bulk.export_members(session, _caller(caller), file_format, params,
+                                            self._protector()))
 
     @rpc
     def member_report(self, caller, params):
         query = load(s.OrgReportQuerySchema, params)
         with self.db.read() as session:
-            return schema_instance(s.MemberReportSchema).dump(reports.member_report(session, _caller(caller), query))
+            return dump(s.MemberReportSchema, reports.member_report(session, _caller(caller), query))
 
     @rpc
     def flow_report(self, caller, params):
         query = load(s.OrgReportQuerySchema, params)
         with self.db.read() as session:
-            return schema_instance(s.FlowReportSchema).dump(reports.flow_report(session, _caller(caller), query))
+            return dump(s.FlowReportSchema, reports.flow_report(session, _caller(caller), query))
 
     # -- events ---------------------------------------------------------------------------------
     @subscribe("donations", "donation_received", batched=True)

@@ -11,7 +11,7 @@ from services.plumbing.metrics import Metrics
 from services.plumbing.providers import Database, LogContext
 from services.plumbing.rpc import Caller, rpc
 from services.plumbing.timer import configured_timer
-from services.plumbing.validation import load, schema_instance
+from services.plumbing.validation import dump, load
 
 from . import categories, deadlines, home_tasks, proxy_requests, reports, staff, workspace
 from .extensions import DEFAULT_SWEEP_SECONDS, DeskMetrics
@@ -67,7 +67,7 @@ log = logging.getLogger(__name__)
 
 
 def _request_reply(request):
-    return schema_instance(RequestSchema).dump(proxy_requests.request_view(request))
+    return dump(RequestSchema, proxy_requests.request_view(request))
 
 
 class ServicesDeskService(HealthCheck, TenancyProjection):
@@ -134,7 +134,7 @@ class ServicesDeskService(HealthCheck, TenancyProjection):
         data = load(ForwardSchema, body)
         with self.db.transaction() as tx:
             task = proxy_requests.forward_request(tx, caller, request_id, data)
-            return schema_instance(TaskSchema).dump(home_tasks.task_view(tx.session, task))
+            return dump(TaskSchema, home_tasks.task_view(tx.session, task))
 
     @rpc
     def complete_request(self, caller, request_id, body):
@@ -186,7 +186,7 @@ class ServicesDeskService(HealthCheck, TenancyProjection):
         data = load(RatingSchema, body)
         with self.db.transaction() as tx:
             rating = reports.rate_request(tx, caller, request_id, data)
-            return schema_instance(RatingReplySchema).dump({
+            return dump(RatingReplySchema, {
                 "request_id": rating.request_id, "score": rating.score,
                 "comment": rating.comment, "recorded_by": rating.recorded_by,
                 "created_at": rating.created_at})
@@ -196,7 +196,7 @@ class ServicesDeskService(HealthCheck, TenancyProjection):
         caller = Caller.from_wire(caller)
         with self.db.read() as session:
             request = proxy_requests.get_request(session, caller, request_id)
-            return schema_instance(RequestDetailSchema).dump(proxy_requests.request_detail_view(session, request))
+            return dump(RequestDetailSchema, proxy_requests.request_detail_view(session, request))
 
     @rpc
     def list_requests(self, caller, params):
@@ -204,7 +204,7 @@ class ServicesDeskService(HealthCheck, TenancyProjection):
         query_params = load(RequestListQuerySchema, params)
         with self.db.read() as session:
             rows, next_cursor = proxy_requests.list_requests(session, caller, query_params)
-            return schema_instance(RequestPageSchema).dump({
+            return dump(RequestPageSchema, {
                 "items": [proxy_requests.request_view(r) for r in rows], "next_cursor": next_cursor})
 
     @rpc
@@ -213,7 +213,7 @@ class ServicesDeskService(HealthCheck, TenancyProjection):
         query_params = load(QueueQuerySchema, params)
         with self.db.read() as session:
             rows = proxy_requests.queue_for(session, caller, query_params["limit"])
-            return schema_instance(QueueSchema).dump({"items": [proxy_requests.request_view(r) for r in rows]})
+            return dump(QueueSchema, {"items": [proxy_requests.request_view(r) for r in rows]})
 
     # -- the staff console's workspace -----------------------------------------------------------
     @rpc
@@ -221,14 +221,14 @@ class ServicesDeskService(HealthCheck, TenancyProjection):
         caller = Caller.from_wire(caller)
         query_params = load(ConsoleQueueQuerySchema, params)
         with self.db.read() as session:
-            return schema_instance(ConsoleQueueSchema).dump(
-                workspace.queue_page(session, caller, query_params, today_in_china()))
+            return dump(ConsoleQueueSchema,
+                        workspace.queue_page(session, caller, query_params, today_in_china()))
 
     @rpc
     def console_request(self, caller, request_id):
         caller = Caller.from_wire(caller)
         with self.db.read() as session:
-            return schema_instance(ConsoleRequestSchema).dump(workspace.request_workspace(
+            return dump(ConsoleRequestSchema, workspace.request_workspace(
                 session, caller, request_id, today_in_china()))
 
     # -- home-county tasks (收受分离) ----------------------------------------------------------------
@@ -238,7 +238,7 @@ class ServicesDeskService(HealthCheck, TenancyProjection):
         query_params = load(TaskListQuerySchema, params)
         with self.db.read() as session:
             rows, next_cursor = home_tasks.list_tasks(session, caller, query_params)
-            return schema_instance(TaskPageSchema).dump({
+            return dump(TaskPageSchema, {
                 "items": [home_tasks.task_view(session, t) for t in rows],
                 "next_cursor": next_cursor})
 
@@ -246,7 +246,7 @@ class ServicesDeskService(HealthCheck, TenancyProjection):
     def get_home_task(self, caller, task_id):
         caller = Caller.from_wire(caller)
         with self.db.read() as session:
-            return schema_instance(TaskSchema).dump(home_tasks.task_view(
+            return dump(TaskSchema, home_tasks.task_view(
                 session, home_tasks.get_task(session, caller, task_id)))
 
     @rpc
@@ -254,7 +254,7 @@ class ServicesDeskService(HealthCheck, TenancyProjection):
         caller = Caller.from_wire(caller)
         with self.db.transaction() as tx:
             task = home_tasks.accept_task(tx, caller, task_id)
-            return schema_instance(TaskSchema).dump(home_tasks.task_view(tx.session, task))
+            return dump(TaskSchema, home_tasks.task_view(tx.session, task))
 
     @rpc
     def answer_home_task(self, caller, task_id, body):
@@ -262,7 +262,7 @@ class ServicesDeskService(HealthCheck, TenancyProjection):
         data = load(TaskAnswerSchema, body)
         with self.db.transaction() as tx:
             task = home_tasks.answer_task(tx, caller, task_id, data)
-            return schema_instance(TaskSchema).dump(home_tasks.task_view(tx.session, task))
+            return dump(TaskSchema, home_tasks.task_view(tx.session, task))
 
     # -- rules as data -------------------------------------------------------------------------
     @rpc
@@ -273,14 +273,14 @@ class ServicesDeskService(HealthCheck, TenancyProjection):
             county = query_params["county_org_id"]
             if county is not None and TENANCY.org_path(session, county) is None:
                 raise ValidationFailed("unknown county", {"county_org_id": ["no such org unit"]})
-            return schema_instance(CategoryListSchema).dump({"items": categories.list_rules(session, county)})
+            return dump(CategoryListSchema, {"items": categories.list_rules(session, county)})
 
     @rpc
     def set_category_rule(self, caller, category, body):
         caller = Caller.from_wire(caller)
         data = load(CategoryRuleBodySchema, body)
         with self.db.transaction() as tx:
-            return schema_instance(CategoryRuleSchema).dump(categories.set_rule(tx.session, caller, category, data))
+            return dump(CategoryRuleSchema, categories.set_rule(tx.session, caller, category, data))
 
     @rpc
     def put_staff(self, caller, key_id, body):
@@ -289,15 +289,15 @@ class ServicesDeskService(HealthCheck, TenancyProjection):
         if not isinstance(key_id, str) or not 0 < len(key_id) <= 32:
             raise NotFound("no such key")
         with self.db.transaction() as tx:
-            return schema_instance(StaffSchema).dump(
-                staff.staff_view(staff.put_staff(tx.session, caller, key_id, data)))
+            return dump(StaffSchema,
+                        staff.staff_view(staff.put_staff(tx.session, caller, key_id, data)))
 
     @rpc
     def list_staff(self, caller):
         caller = Caller.from_wire(caller)
         with self.db.read() as session:
-            return schema_instance(StaffListSchema).dump(
-                {"items": [staff.staff_view(m) for m in staff.list_staff(session, caller)]})
+            return dump(StaffListSchema,
+                        {"items": [staff.staff_view(m) for m in staff.list_staff(session, caller)]})
 
     @rpc
     def put_calendar_year(self, caller, year, body):
@@ -307,7 +307,7 @@ class ServicesDeskService(HealthCheck, TenancyProjection):
         with self.db.transaction() as tx:
             view = deadlines.put_year(tx.session, caller, year, data)
             proxy_requests.follow_calendar(tx, caller, year, self._warning_share)
-            return schema_instance(CalendarYearSchema).dump(view)
+            return dump(CalendarYearSchema, view)
 
     @rpc
     def preview_deadline(self, caller, params):
@@ -317,7 +317,7 @@ class ServicesDeskService(HealthCheck, TenancyProjection):
             county = query_params["county_org_id"]
             if county is not None and TENANCY.org_path(session, county) is None:
                 raise ValidationFailed("unknown county", {"county_org_id": ["no such org unit"]})
-            return schema_instance(DeadlinePreviewSchema).dump(deadlines.preview(
+            return dump(DeadlinePreviewSchema, deadlines.preview(
                 session, query_params["category"], query_params["received_on"], county,
                 self._warning_share))
 
@@ -326,7 +326,7 @@ class ServicesDeskService(HealthCheck, TenancyProjection):
         Caller.from_wire(caller)
         year = _year(year)
         with self.db.read() as session:
-            return schema_instance(CalendarYearSchema).dump(deadlines.year_view(session, year))
+            return dump(CalendarYearSchema, deadlines.year_view(session, year))
 
     # -- ledger, register, statistics, service days ---------------------------------------------
     @rpc
@@ -334,7 +334,7 @@ class ServicesDeskService(HealthCheck, TenancyProjection):
         caller = Caller.from_wire(caller)
         query_params = load(MonthQuerySchema, params)
         with self.db.read() as session:
-            return schema_instance(RegisterSchema).dump({"items": reports.monthly_register(
+            return dump(RegisterSchema, {"items": reports.monthly_register(
                 session, caller, query_params["month"], today_in_china())})
 
     @rpc
@@ -342,15 +342,15 @@ class ServicesDeskService(HealthCheck, TenancyProjection):
         caller = Caller.from_wire(caller)
         query_params = load(OptionalMonthQuerySchema, params)
         with self.db.read() as session:
-            return schema_instance(StatisticsSchema).dump(
-                reports.statistics(session, caller, query_params["month"]))
+            return dump(StatisticsSchema,
+                        reports.statistics(session, caller, query_params["month"]))
 
     @rpc
     def export_ledger(self, caller, params):
         caller = Caller.from_wire(caller)
         query_params = load(ExportQuerySchema, params)
         with self.db.read() as session:
-            return schema_instance(ExportSchema).dump(reports.export_ledger(
+            return dump(ExportSchema, reports.export_ledger(
                 session, caller, query_params["month"], query_params["format"]))
 
     @rpc
@@ -358,7 +358,7 @@ class ServicesDeskService(HealthCheck, TenancyProjection):
         caller = Caller.from_wire(caller)
         query_params = load(ExportQuerySchema, params)
         with self.db.read() as session:
-            return schema_instance(ExportSchema).dump(reports.export_register(
+            return dump(ExportSchema, reports.export_register(
                 session, caller, query_params["month"], query_params["format"],
                 today_in_china()))
 
@@ -367,7 +367,7 @@ class ServicesDeskService(HealthCheck, TenancyProjection):
         caller = Caller.from_wire(caller)
         data = load(ServiceDayBodySchema, body)
         with self.db.transaction() as tx:
-            return schema_instance(ServiceDaySchema).dump(reports.service_day_view(
+            return dump(ServiceDaySchema, reports.service_day_view(
                 reports.schedule_service_day(tx, caller, data)))
 
     @rpc
@@ -375,7 +375,7 @@ class ServicesDeskService(HealthCheck, TenancyProjection):
         caller = Caller.from_wire(caller)
         query_params = load(OptionalMonthQuerySchema, params)
         with self.db.read() as session:
-            return schema_instance(ServiceDayListSchema).dump({"items": [
+            return dump(ServiceDayListSchema, {"items": [
                 reports.service_day_view(d)
                 for d in reports.list_service_days(session, caller, query_params["month"])]})
 
@@ -383,8 +383,8 @@ class ServicesDeskService(HealthCheck, TenancyProjection):
     def service_day_report(self, caller, day_id):
         caller = Caller.from_wire(caller)
         with self.db.read() as session:
-            return schema_instance(ServiceDayReportSchema).dump(
-                reports.service_day_report(session, caller, day_id))
+            return dump(ServiceDayReportSchema,
+                        reports.service_day_report(session, caller, day_id))
 
     # -- 限时办结: early warnings and overdue, in every replica, once per request ----------------
     @configured_timer(interval=DEFAULT_SWEEP_SECONDS, setting="DESK_SWEEP_SECONDS")
