@@ -40,17 +40,14 @@ def dump(schema_cls, obj):
     per-field dispatch around it (a list page of fifty members dumped in a quarter of the time,
     issue 13). A field whose class has a serializer of its own (Money, Dict, Method, ...) is
     serialized by that field; a schema with dump hooks is dumped by marshmallow itself."""
-    return _compiled(schema_instance(schema_cls))(obj)
+    plan = _plans.get(schema_cls)
+    if plan is None:
+        schema = schema_instance(schema_cls)
+        plan = _plans[schema_cls] = _compile_schema(schema, schema.many)
+    return plan(obj)
 
 
-_plans: dict[int, tuple] = {}   # id(schema instance) -> (the instance, its dump function)
-
-
-def _compiled(schema: Schema):
-    entry = _plans.get(id(schema))
-    if entry is None or entry[0] is not schema:
-        entry = _plans[id(schema)] = (schema, _compile_schema(schema, schema.many))
-    return entry[1]
+_plans: dict = {}   # schema class -> its dump function
 
 
 def _compile_schema(schema: Schema, many: bool):
@@ -61,7 +58,7 @@ def _compile_schema(schema: Schema, many: bool):
     for attr, field in schema.dump_fields.items():
         key = field.data_key if field.data_key is not None else attr
         if not field._CHECK_ATTRIBUTE:   # Method, Function, Constant: the field does it all
-            plan.append((key, None, _whole_field(schema, attr, field), missing))
+            plan.append((key, _whole_field(schema, attr, field), _as_is, missing))
         else:
             plan.append((key, _getter(field.attribute or attr), _converter(field, attr),
                          field.dump_default))
@@ -69,11 +66,6 @@ def _compile_schema(schema: Schema, many: bool):
     def dump_one(obj):
         result = {}
         for key, get, convert, default in plan:
-            if get is None:
-                value = convert(None, obj)
-                if value is not missing:
-                    result[key] = value
-                continue
             value = get(obj)
             if value is missing:
                 value = default() if callable(default) else default
@@ -88,7 +80,12 @@ def _compile_schema(schema: Schema, many: bool):
 
 
 def _whole_field(schema, attr, field):
-    return lambda _value, obj: field.serialize(attr, obj, accessor=schema.get_attribute)
+    """obj -> the field's serialized value, or missing."""
+    return lambda obj: field.serialize(attr, obj, accessor=schema.get_attribute)
+
+
+def _as_is(value, _obj):
+    return value
 
 
 def _getter(attr: str):
@@ -110,7 +107,7 @@ def _converter(field, attr: str):
         return lambda value, _obj: (value if type(value) is str or value is None
                                     else ensure_text_type(value))
     if own is fields.Field._serialize:   # Boolean, Raw: the value itself
-        return lambda value, _obj: value
+        return _as_is
     if own is fields.DateTime._serialize:   # Date, DateTime, AwareDateTime, ...
         form = field.format or field.DEFAULT_FORMAT
         to_text = field.SERIALIZATION_FUNCS.get(form)
